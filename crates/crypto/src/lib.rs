@@ -10,6 +10,7 @@
     )
 )]
 
+pub mod kms;
 pub mod master_key;
 pub mod seal;
 
