@@ -1,0 +1,12 @@
+//! rampart-sigv4's integration tests, in one binary (one link).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+
+mod malformed;
+mod props;
+mod roundtrip;
+mod vectors;
