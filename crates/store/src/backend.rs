@@ -1,0 +1,76 @@
+//! The seam between `Store` and a storage engine.
+//!
+//! `Store` turns each caller's typed closure into a job object; a backend only runs jobs. A write
+//! job may be run more than once (a PostgreSQL backend re-runs it after a serialization failure),
+//! and it is answered through `finish` only once the backend knows whether its work committed.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use crate::error::StoreError;
+use crate::txn::{ReadTxn, Txn};
+
+/// What a write job's closure decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JobOutcome {
+    /// The closure returned `Ok`: keep its writes.
+    Keep,
+    /// The closure returned `Err`: roll back everything it wrote.
+    Discard,
+}
+
+/// One caller's write transaction, type-erased.
+pub trait WriteJob: Send {
+    /// Runs the caller's closure against `txn`. May be called again after a backend retry;
+    /// each run replaces the previous one's result.
+    fn run(&mut self, txn: &mut dyn Txn) -> JobOutcome;
+
+    /// Answers the caller, exactly once: `Ok(())` if the last run's writes are durable (or it
+    /// chose `Discard`), or why the job could not be committed.
+    fn finish(self: Box<Self>, committed: Result<(), StoreError>);
+}
+
+/// One caller's read transaction, type-erased.
+pub trait ReadJob {
+    /// Runs the caller's closure against a consistent snapshot.
+    fn run(&mut self, txn: &mut dyn ReadTxn);
+}
+
+/// Counters a backend keeps, for metrics and tests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StoreStats {
+    /// Write jobs answered so far.
+    pub write_jobs: u64,
+    /// Durable commits so far (with group commit, one commit answers many jobs).
+    pub commits: u64,
+    /// Write jobs submitted and not yet answered.
+    pub pending_writes: u64,
+}
+
+/// A storage engine. Implementations must run each write job serializably with respect to every
+/// other, and must survive a panicking job (see `run_guarded`).
+pub trait Backend: Send + Sync + 'static {
+    /// Short name for logs ("sqlite", "postgres").
+    fn name(&self) -> &'static str;
+
+    /// Queues a write job. Never blocks on the job itself; the job answers through `finish`
+    /// (immediately with `StoreError::Closed` after `close`).
+    fn submit_write(&self, job: Box<dyn WriteJob>);
+
+    /// Runs a read job on the calling thread against a consistent snapshot.
+    fn read_blocking(&self, job: &mut dyn ReadJob) -> Result<(), StoreError>;
+
+    /// Drains queued writes, makes everything durable and releases the storage. Later calls
+    /// fail with `StoreError::Closed`; calling it again is a no-op.
+    fn close(&self) -> Result<(), StoreError>;
+
+    /// Current counters.
+    fn stats(&self) -> StoreStats;
+}
+
+/// Runs `work`, turning a panic into `StoreError::Panicked`.
+///
+/// The closure may be left half-way; backends roll back what it did, which is why asserting
+/// unwind safety is sound here.
+pub fn run_guarded<R>(work: impl FnOnce() -> R) -> Result<R, StoreError> {
+    catch_unwind(AssertUnwindSafe(work)).map_err(|payload| StoreError::from_panic(&*payload))
+}
