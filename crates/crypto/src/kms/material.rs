@@ -12,7 +12,9 @@ use std::fmt;
 use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der, PublicKeyX509Der};
 use aws_lc_rs::hmac;
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
-use aws_lc_rs::rsa::{KeySize, OaepPrivateDecryptingKey, PrivateDecryptingKey};
+use aws_lc_rs::rsa::{
+    KeySize, OaepPrivateDecryptingKey, OaepPublicEncryptingKey, PrivateDecryptingKey,
+};
 use aws_lc_rs::signature::{
     self, EcdsaKeyPair, EcdsaSigningAlgorithm, KeyPair, PqdsaKeyPair, PqdsaSigningAlgorithm,
     RsaKeyPair,
@@ -34,7 +36,6 @@ pub struct KeyMaterial {
     pub(crate) parsed: Parsed,
 }
 
-#[allow(dead_code)] // HMAC and RSA-decrypt fields are used by the modules added next.
 pub(crate) enum Parsed {
     /// HMAC-SHA256 key over the AES key, used to derive one AES-256-GCM key per ciphertext.
     Symmetric {
@@ -46,6 +47,7 @@ pub(crate) enum Parsed {
     Rsa {
         signing: RsaKeyPair,
         decrypting: OaepPrivateDecryptingKey,
+        encrypting: OaepPublicEncryptingKey,
     },
     Ecc {
         key: EcdsaKeyPair,
@@ -136,13 +138,14 @@ impl KeyMaterial {
                 if Some(signing.public_modulus_len()) != spec.rsa_modulus_len() {
                     return Err(unfit());
                 }
-                let decrypting = PrivateDecryptingKey::from_pkcs8(bytes)
-                    .ok()
-                    .and_then(|k| OaepPrivateDecryptingKey::new(k).ok())
-                    .ok_or_else(unfit)?;
+                let private = PrivateDecryptingKey::from_pkcs8(bytes).map_err(|_| unfit())?;
+                let encrypting =
+                    OaepPublicEncryptingKey::new(private.public_key()).map_err(|_| unfit())?;
+                let decrypting = OaepPrivateDecryptingKey::new(private).map_err(|_| unfit())?;
                 Parsed::Rsa {
                     signing,
                     decrypting,
+                    encrypting,
                 }
             }
             KeyFamily::Ecc => Parsed::Ecc {

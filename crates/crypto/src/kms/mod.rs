@@ -8,7 +8,10 @@ pub mod context;
 pub mod data_key;
 pub mod error;
 pub mod ids;
+pub mod mac;
 pub mod material;
+pub mod rsa_encryption;
+pub mod signing;
 pub mod spec;
 pub mod symmetric;
 
@@ -18,7 +21,10 @@ pub use data_key::{
 };
 pub use error::KmsCryptoError;
 pub use ids::{KeyId, MaterialId};
+pub use mac::{generate_mac, verify_mac};
 pub use material::KeyMaterial;
+pub use rsa_encryption::{max_rsa_plaintext_len, rsa_decrypt, rsa_encrypt};
+pub use signing::{sign, verify, verify_with_public_key};
 pub use spec::{
     AlgorithmLists, DataKeyPairSpec, DataKeySpec, EncryptionAlgorithm, KeyAgreementAlgorithm,
     KeyFamily, KeySpec, KeyUsage, MacAlgorithm, MessageType, SigningAlgorithm, WrappingAlgorithm,
