@@ -1,1 +1,348 @@
+//! What only the SQLite backend promises: files, locks, schema, group commit, WAL readers.
 
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use rampart_store::{Expect, SqliteOptions, Store, StoreError};
+
+fn open(path: &Path) -> Result<Store, StoreError> {
+    Store::open_sqlite(path, SqliteOptions::default())
+}
+
+fn db_in(dir: &tempfile::TempDir) -> PathBuf {
+    dir.path().join("store.db")
+}
+
+fn put(store: &Store, key: &str, value: &str) -> u64 {
+    let (key, value) = (key.to_owned(), value.to_owned());
+    store
+        .write_blocking(move |txn| txn.put(&key, value.as_bytes(), Expect::Any))
+        .unwrap()
+}
+
+/// Starts a write job that holds the writer (inside its transaction) until released.
+/// Returns (release, done): send on `release` to let it finish; `done` yields its result.
+fn hold_writer(
+    store: &Store,
+) -> (
+    mpsc::Sender<()>,
+    thread::JoinHandle<Result<u64, StoreError>>,
+) {
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let (started_tx, started_rx) = mpsc::channel::<()>();
+    let store = store.clone();
+    let handle = thread::spawn(move || {
+        store.write_blocking(move |txn| {
+            let version = txn.put("held", b"uncommitted", Expect::Any)?;
+            let _ = started_tx.send(());
+            let _ = release_rx.recv();
+            Ok(version)
+        })
+    });
+    started_rx.recv().unwrap();
+    (release_tx, handle)
+}
+
+fn wait_for_pending(store: &Store, pending: u64) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while store.stats().pending_writes != pending {
+        assert!(
+            Instant::now() < deadline,
+            "stats stuck at {:?}",
+            store.stats()
+        );
+        thread::sleep(Duration::from_millis(2));
+    }
+}
+
+fn spawn_writes(store: &Store, count: usize) -> Vec<thread::JoinHandle<Result<u64, StoreError>>> {
+    (0..count)
+        .map(|i| {
+            let store = store.clone();
+            thread::spawn(move || {
+                let key = format!("queued/{i:03}");
+                store.write_blocking(move |txn| txn.put(&key, b"q", Expect::Absent))
+            })
+        })
+        .collect()
+}
+
+#[test]
+fn reopen_keeps_data_and_versions() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_in(&dir);
+    let store = open(&path).unwrap();
+    put(&store, "a", "1");
+    put(&store, "a", "2");
+    put(&store, "gone", "x");
+    store
+        .write_blocking(|txn| txn.delete("gone", Expect::Any))
+        .unwrap();
+    put(&store, "empty", "");
+    store.close().unwrap();
+
+    let store = open(&path).unwrap();
+    let a = store.read_blocking(|txn| txn.get("a")).unwrap().unwrap();
+    assert_eq!((a.value.as_slice(), a.version), (b"2".as_slice(), 2));
+    assert_eq!(store.read_blocking(|txn| txn.get("gone")).unwrap(), None);
+    // The tombstone kept its version across the restart.
+    assert_eq!(put(&store, "gone", "back"), 3);
+    assert_eq!(
+        store
+            .read_blocking(|txn| txn.get("empty"))
+            .unwrap()
+            .unwrap()
+            .value,
+        b""
+    );
+    assert_eq!(store.read_blocking(|txn| txn.count("")).unwrap(), 3);
+}
+
+#[test]
+fn second_owner_is_refused_until_the_first_is_gone() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_in(&dir);
+    let first = open(&path).unwrap();
+    match open(&path) {
+        Err(StoreError::Locked {
+            path: locked,
+            lock_path,
+        }) => {
+            assert_eq!(locked, path);
+            assert_eq!(lock_path, dir.path().join("store.db.lock"));
+        }
+        other => panic!("expected Locked, got {other:?}"),
+    }
+    put(&first, "k", "v");
+    // Closing releases the lock.
+    first.close().unwrap();
+    let second = open(&path).unwrap();
+    assert_eq!(
+        second
+            .read_blocking(|txn| txn.get("k"))
+            .unwrap()
+            .unwrap()
+            .value,
+        b"v"
+    );
+    // So does dropping the last handle without close.
+    drop(second);
+    let third = open(&path).unwrap();
+    assert_eq!(third.read_blocking(|txn| txn.count("")).unwrap(), 1);
+}
+
+#[test]
+fn foreign_sqlite_file_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_in(&dir);
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch("CREATE TABLE cookies (name TEXT); INSERT INTO cookies VALUES ('x');")
+        .unwrap();
+    drop(conn);
+    match open(&path) {
+        Err(StoreError::Corrupt(message)) => {
+            assert!(message.contains("not a Rampart store"), "{message}")
+        }
+        other => panic!("expected Corrupt, got {other:?}"),
+    }
+    // Untouched.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let n: i64 = conn
+        .query_row("SELECT count(*) FROM cookies", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 1);
+
+    let garbage = dir.path().join("garbage.db");
+    std::fs::write(&garbage, vec![0x42; 8192]).unwrap();
+    assert!(
+        matches!(open(&garbage), Err(StoreError::Corrupt(_))),
+        "{:?}",
+        open(&garbage)
+    );
+}
+
+#[test]
+fn schema_version_is_recorded_and_newer_schemas_are_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_in(&dir);
+    open(&path).unwrap().close().unwrap();
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let version: String = conn
+        .query_row(
+            "SELECT value FROM meta WHERE name = 'schema_version'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(version, "1");
+    conn.execute(
+        "UPDATE meta SET value = '99' WHERE name = 'schema_version'",
+        [],
+    )
+    .unwrap();
+    drop(conn);
+    assert_eq!(
+        open(&path).err(),
+        Some(StoreError::UnsupportedSchema {
+            found: 99,
+            supported: 1
+        })
+    );
+}
+
+#[cfg(unix)]
+#[test]
+fn files_are_private_to_the_owner() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_in(&dir);
+    let store = open(&path).unwrap();
+    put(&store, "k", "v");
+    for name in ["store.db", "store.db-wal", "store.db.lock"] {
+        let mode = std::fs::metadata(dir.path().join(name))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{name} has mode {mode:o}");
+    }
+}
+
+#[test]
+fn close_checkpoints_the_wal_into_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_in(&dir);
+    let store = open(&path).unwrap();
+    for i in 0..50 {
+        put(&store, &format!("k/{i}"), "v");
+    }
+    assert!(
+        std::fs::metadata(dir.path().join("store.db-wal"))
+            .unwrap()
+            .len()
+            > 0
+    );
+    store.close().unwrap();
+    let wal = std::fs::metadata(dir.path().join("store.db-wal"))
+        .map(|m| m.len())
+        .unwrap_or(0);
+    assert_eq!(wal, 0, "WAL left with {wal} bytes");
+    // The main file alone holds everything.
+    let conn =
+        rusqlite::Connection::open_with_flags(&path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .unwrap();
+    let n: i64 = conn
+        .query_row("SELECT count(*) FROM kv", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(n, 50);
+}
+
+/// Jobs queued while the writer is busy are committed together, in one transaction.
+#[test]
+fn queued_writes_share_one_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&db_in(&dir)).unwrap();
+    let before = store.stats();
+    let (release, held) = hold_writer(&store);
+    let writers = spawn_writes(&store, 20);
+    wait_for_pending(&store, 21);
+    release.send(()).unwrap();
+    assert_eq!(held.join().unwrap(), Ok(1));
+    for writer in writers {
+        assert_eq!(writer.join().unwrap(), Ok(1));
+    }
+    let after = store.stats();
+    assert_eq!(after.write_jobs - before.write_jobs, 21);
+    // One commit for the job holding the writer, one for the 20 queued behind it.
+    assert_eq!(after.commits - before.commits, 2, "{after:?}");
+    assert_eq!(after.pending_writes, 0);
+    assert_eq!(store.read_blocking(|txn| txn.count("queued/")).unwrap(), 20);
+}
+
+#[test]
+fn max_batch_bounds_a_commit() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = SqliteOptions {
+        max_batch: 4,
+        ..SqliteOptions::default()
+    };
+    let store = Store::open_sqlite(&db_in(&dir), options).unwrap();
+    let before = store.stats();
+    let (release, held) = hold_writer(&store);
+    let writers = spawn_writes(&store, 20);
+    wait_for_pending(&store, 21);
+    release.send(()).unwrap();
+    held.join().unwrap().unwrap();
+    for writer in writers {
+        writer.join().unwrap().unwrap();
+    }
+    assert_eq!(store.stats().commits - before.commits, 1 + 5);
+}
+
+/// A writer in the middle of a long transaction blocks no reader, and readers do not see its
+/// uncommitted writes.
+#[test]
+fn readers_are_not_blocked_by_the_writer() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&db_in(&dir)).unwrap();
+    put(&store, "held", "committed");
+    let (release, held) = hold_writer(&store);
+    let started = Instant::now();
+    for _ in 0..20 {
+        let seen = store.read_blocking(|txn| txn.get("held")).unwrap().unwrap();
+        assert_eq!(seen.value, b"committed");
+    }
+    assert!(started.elapsed() < Duration::from_secs(5));
+    release.send(()).unwrap();
+    assert_eq!(held.join().unwrap(), Ok(2));
+    assert_eq!(
+        store
+            .read_blocking(|txn| txn.get("held"))
+            .unwrap()
+            .unwrap()
+            .value,
+        b"uncommitted"
+    );
+}
+
+/// `close` answers every write queued before it, durably.
+#[test]
+fn close_drains_queued_writes() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_in(&dir);
+    let store = open(&path).unwrap();
+    let (release, held) = hold_writer(&store);
+    let writers = spawn_writes(&store, 10);
+    wait_for_pending(&store, 11);
+    let closer = {
+        let store = store.clone();
+        thread::spawn(move || store.close())
+    };
+    // Give close time to start waiting on the writer.
+    thread::sleep(Duration::from_millis(50));
+    release.send(()).unwrap();
+    closer.join().unwrap().unwrap();
+    held.join().unwrap().unwrap();
+    for writer in writers {
+        assert_eq!(writer.join().unwrap(), Ok(1));
+    }
+    assert_eq!(
+        store.write_blocking(|txn| txn.put("after", b"", Expect::Any)),
+        Err(StoreError::Closed)
+    );
+    let reopened = open(&path).unwrap();
+    assert_eq!(
+        reopened.read_blocking(|txn| txn.count("queued/")).unwrap(),
+        10
+    );
+}
+
+#[test]
+fn in_memory_stores_are_independent() {
+    let a = Store::open_in_memory().unwrap();
+    let b = Store::open_in_memory().unwrap();
+    put(&a, "k", "a");
+    assert_eq!(b.read_blocking(|txn| txn.get("k")).unwrap(), None);
+    assert_eq!(a.backend_name(), "sqlite");
+}
