@@ -1,0 +1,117 @@
+//! The HTTP server: routes, body limits and graceful shutdown.
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{ConnectInfo, State};
+use axum::http::{Request, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+
+use crate::config::Config;
+use crate::state::AppState;
+use crate::{audit, bootstrap, credentials, pipeline};
+
+pub async fn serve(config: Config) -> Result<(), String> {
+    let started = Instant::now();
+    if config.dev {
+        tracing::warn!(
+            "DEVELOPMENT MODE: requests signed with unknown access keys are accepted as the root user of the default account, and POST /_rampart/reset wipes all state. Never run --dev in production."
+        );
+    }
+    let node = bootstrap::open(&config)?;
+    let master_key = Arc::new(node.master_key);
+    let (audit_sink, audit_writer) = audit::start(node.store.clone());
+    let state = Arc::new(AppState {
+        credentials: credentials::Credentials::new(node.store.clone(), master_key),
+        store: node.store.clone(),
+        audit: audit_sink,
+        authorizer: Arc::new(rampart_services::RootOnlyAuthorizer),
+        default_account: node.default_account.clone(),
+        config: config.clone(),
+    });
+    let mut router = Router::new().route("/_rampart/health", get(health));
+    if config.dev {
+        router = router.route("/_rampart/reset", post(reset));
+    }
+    let router = router.fallback(aws_request).with_state(state.clone());
+
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
+    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    tracing::info!(listen = %local, account = %node.default_account, data_dir = %config.data_dir.display(), ready_ms = started.elapsed().as_millis() as u64, "rampart is ready");
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .map_err(|e| format!("server error: {e}"))?;
+
+    // In-flight requests have finished; flush the audit queue, then close the store.
+    tracing::info!("shutting down: flushing the audit trail");
+    drop(state);
+    if let Err(e) = audit_writer.await {
+        tracing::error!(error = %e, "audit writer ended abnormally");
+    }
+    node.store
+        .close()
+        .map_err(|e| format!("store close: {e}"))?;
+    tracing::info!("stopped cleanly");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+    tracing::info!("shutdown signal received; finishing in-flight requests");
+}
+
+async fn health() -> impl IntoResponse {
+    (
+        [("content-type", "application/json")],
+        "{\"status\":\"ok\"}",
+    )
+}
+
+async fn reset(State(state): State<Arc<AppState>>) -> Response {
+    match bootstrap::reset(&state.store, &state.default_account).await {
+        Ok(()) => {
+            state.credentials.clear();
+            tracing::warn!("dev reset: all state wiped");
+            (
+                [("content-type", "application/json")],
+                "{\"status\":\"reset\"}",
+            )
+                .into_response()
+        }
+        Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.message).into_response(),
+    }
+}
+
+async fn aws_request(
+    State(state): State<Arc<AppState>>,
+    ConnectInfo(remote): ConnectInfo<SocketAddr>,
+    request: Request<Body>,
+) -> Response {
+    pipeline::handle(state, remote, request).await
+}

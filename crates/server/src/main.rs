@@ -1,0 +1,92 @@
+//! `rampart`: AWS's security, identity and compliance services in one binary.
+#![cfg_attr(
+    test,
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
+mod audit;
+mod audit_cli;
+mod bootstrap;
+mod config;
+mod credentials;
+mod http;
+mod logging;
+mod pipeline;
+mod protocol;
+mod state;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "rampart",
+    version,
+    about = "AWS security, identity and compliance services, self-hosted"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve(config::ServeArgs),
+    /// Inspect the audit trail of a stopped server.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Print every audit event as a JSON line, verifying the hash chain.
+    Export(audit_cli::ExportArgs),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Audit(AuditCommand::Export(args)) => match audit_cli::export(&args) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("rampart: {e}");
+                ExitCode::FAILURE
+            }
+        },
+        Command::Serve(args) => {
+            let config = match config::Config::resolve(args) {
+                Ok(c) => c,
+                Err(e) => {
+                    eprintln!("rampart: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            logging::init(config.log_format, &config.log_level);
+            let runtime = match tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("rampart: cannot start the async runtime: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            match runtime.block_on(http::serve(config)) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    tracing::error!("{e}");
+                    eprintln!("rampart: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
+    }
+}
