@@ -52,8 +52,9 @@ pub(crate) enum ArnPattern {
     Any,
     /// Six per-part matchers.
     Parts(Box<[Matcher; 6]>),
-    /// Not an ARN with six parts (for example `arn:aws:s3:*`): matched as one whole string.
-    Whole(Matcher),
+    /// Fewer than six parts (for example `arn:aws:s3:*`). AWS compares "each of the six
+    /// colon-delimited components of the ARN separately", so such a pattern matches no ARN.
+    Short,
 }
 
 impl ArnPattern {
@@ -64,7 +65,7 @@ impl ArnPattern {
         }
         match split_tokens(&toks) {
             Some(parts) => ArnPattern::Parts(Box::new(parts.map(Matcher::from_tokens))),
-            None => ArnPattern::Whole(Matcher::from_tokens(toks)),
+            None => ArnPattern::Short,
         }
     }
 
@@ -79,7 +80,7 @@ impl ArnPattern {
     ) -> Option<bool> {
         match self {
             ArnPattern::Any => Some(true),
-            ArnPattern::Whole(m) => m.matches(s, r),
+            ArnPattern::Short => Some(false),
             ArnPattern::Parts(ms) => {
                 let Some(p) = parts else {
                     return Some(false);
@@ -176,6 +177,6 @@ mod tests {
         ));
         assert!(m("*", "anything"));
         assert!(!m("arn:aws:s3:::*", "*"));
-        assert!(m("arn:aws:s3:*", "arn:aws:s3:::b/k"));
+        assert!(!m("arn:aws:s3:*", "arn:aws:s3:::b/k"));
     }
 }

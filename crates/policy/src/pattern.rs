@@ -239,6 +239,12 @@ fn next_char_len(s: &str, at: usize) -> usize {
 /// Wildcard matching over tokens with single-star backtracking (linear in practice, never
 /// exponential: only the most recent star is retried).
 fn glob<R: Resolve + ?Sized>(toks: &[Tok], s: &str, r: &R) -> Option<bool> {
+    // Every variable must resolve, whether or not matching would reach it.
+    for t in toks {
+        if let Tok::Var(v) = t {
+            v.value(r)?;
+        }
+    }
     let mut ti = 0usize;
     let mut si = 0usize;
     let mut star: Option<(usize, usize)> = None;
