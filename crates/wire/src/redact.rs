@@ -1,0 +1,67 @@
+//! Redaction for audit records and logs: every member the model marks `sensitive` (on the member
+//! or on its target shape, at any depth) is replaced by AWS's CloudTrail marker.
+use serde_json::{Map, Value};
+
+use crate::model::{Operation, ServiceModel, ShapeId, ShapeKind};
+
+/// What CloudTrail writes in place of sensitive values.
+pub const REDACTED: &str = "HIDDEN_DUE_TO_SECURITY_REASONS";
+
+/// Deeper than this, values are replaced wholesale (only recursive shapes could get there).
+const MAX_DEPTH: usize = 64;
+
+/// The operation's canonical input with sensitive members hidden.
+pub fn redact_input(svc: &ServiceModel, op: &Operation, input: &Value) -> Value {
+    match op.input {
+        Some(id) => redact(svc, id, input, 0),
+        None => input.clone(),
+    }
+}
+
+/// The operation's canonical output with sensitive members hidden.
+pub fn redact_output(svc: &ServiceModel, op: &Operation, output: &Value) -> Value {
+    match op.output {
+        Some(id) => redact(svc, id, output, 0),
+        None => output.clone(),
+    }
+}
+
+/// Redacts `value` as an instance of shape `id`.
+pub fn redact(svc: &ServiceModel, id: ShapeId, value: &Value, depth: usize) -> Value {
+    let shape = svc.shape(id);
+    if shape.sensitive || depth > MAX_DEPTH {
+        return Value::String(REDACTED.into());
+    }
+    match (&shape.kind, value) {
+        (ShapeKind::Structure(s), Value::Object(obj)) => {
+            let mut out = Map::with_capacity(obj.len());
+            for (k, v) in obj {
+                let redacted = match s.members.iter().find(|m| &*m.name == k) {
+                    Some(m) if m.sensitive => Value::String(REDACTED.into()),
+                    Some(m) => redact(svc, m.shape, v, depth + 1),
+                    None => v.clone(),
+                };
+                out.insert(k.clone(), redacted);
+            }
+            Value::Object(out)
+        }
+        (ShapeKind::List(list), Value::Array(items)) => Value::Array(
+            items
+                .iter()
+                .map(|i| redact(svc, list.member, i, depth + 1))
+                .collect(),
+        ),
+        (ShapeKind::Map(map), Value::Object(entries)) => {
+            if svc.shape(map.key).sensitive {
+                return Value::String(REDACTED.into());
+            }
+            Value::Object(
+                entries
+                    .iter()
+                    .map(|(k, v)| (k.clone(), redact(svc, map.value, v, depth + 1)))
+                    .collect(),
+            )
+        }
+        (_, v) => v.clone(),
+    }
+}
