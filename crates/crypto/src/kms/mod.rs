@@ -8,6 +8,7 @@ pub mod context;
 pub mod data_key;
 pub mod error;
 pub mod ids;
+pub mod import;
 pub mod mac;
 pub mod material;
 pub mod rsa_encryption;
@@ -21,6 +22,10 @@ pub use data_key::{
 };
 pub use error::KmsCryptoError;
 pub use ids::{KeyId, MaterialId};
+pub use import::{
+    ImportParameters, check_reimport, get_parameters_for_import, import_key_material,
+    wrap_key_material,
+};
 pub use mac::{generate_mac, verify_mac};
 pub use material::KeyMaterial;
 pub use rsa_encryption::{max_rsa_plaintext_len, rsa_decrypt, rsa_encrypt};

@@ -2,6 +2,7 @@
 mod asymmetric;
 mod debug_redaction;
 mod hmac;
+mod import;
 mod symmetric;
 
 use std::sync::OnceLock;
