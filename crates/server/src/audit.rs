@@ -6,9 +6,14 @@
 use std::time::Duration;
 
 use aws_lc_rs::digest;
+use rampart_aws_types::{AwsError, ids};
+use rampart_services::Principal;
 use rampart_store::{Expect, Store, StoreError};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+
+use crate::protocol::{self, Target};
 use tokio::sync::mpsc;
 
 /// Queue depth before requests start to wait for the writer.
@@ -133,9 +138,101 @@ fn chain(head: &mut Head, events: &[Value]) -> Vec<(String, Vec<u8>)> {
         .collect()
 }
 
+/// What the audit record needs to know about a request, filled in as the pipeline goes.
+pub struct Trace {
+    pub now: OffsetDateTime,
+    pub request_id: String,
+    pub source_ip: String,
+    pub user_agent: String,
+    pub region: String,
+    pub target: Option<Target>,
+    /// Set once the caller is authenticated.
+    pub principal: Option<Principal>,
+    /// Access key named by a request that failed authentication.
+    pub claimed_access_key: Option<String>,
+    pub input: Option<Value>,
+    pub output: Option<Value>,
+}
+
+/// Operations CloudTrail marks `readOnly`: those that only read state.
+fn is_read_only(operation: &str) -> bool {
+    const READ_PREFIXES: [&str; 8] = [
+        "Get", "List", "Describe", "Lookup", "Search", "Simulate", "Validate", "Decrypt",
+    ];
+    READ_PREFIXES.iter().any(|p| operation.starts_with(p))
+        || operation == "Verify"
+        || operation == "VerifyMac"
+}
+
+/// The CloudTrail record for this request. Inputs and outputs are redacted from the model.
+pub fn event(trace: &Trace, error: Option<&AwsError>) -> Value {
+    let event_time = trace
+        .now
+        .replace_nanosecond(0)
+        .unwrap_or(trace.now)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    let (source, name) = match &trace.target {
+        Some(t) => (
+            format!("{}.amazonaws.com", t.event_source_prefix()),
+            t.operation.clone(),
+        ),
+        None => ("unknown".to_string(), "Unknown".to_string()),
+    };
+    let identity = match &trace.principal {
+        Some(p) => json!({
+            "type": p.identity_type(),
+            "principalId": p.user_id,
+            "arn": p.arn,
+            "accountId": p.account,
+            "accessKeyId": p.access_key_id,
+        }),
+        None => json!({ "type": "Unknown", "accessKeyId": trace.claimed_access_key }),
+    };
+    let recipient = trace.principal.as_ref().map(|p| p.account.clone());
+    let redact = |value: &Option<Value>, output: bool| -> Value {
+        match (value, &trace.target) {
+            (Some(v), Some(t)) => protocol::redact(t, v, output),
+            _ => Value::Null,
+        }
+    };
+    let mut event = json!({
+        "eventVersion": "1.09",
+        "userIdentity": identity,
+        "eventTime": event_time,
+        "eventSource": source,
+        "eventName": name,
+        "awsRegion": trace.region,
+        "sourceIPAddress": trace.source_ip,
+        "userAgent": trace.user_agent,
+        "requestParameters": redact(&trace.input, false),
+        "responseElements": redact(&trace.output, true),
+        "requestID": trace.request_id,
+        "eventID": ids::request_id().unwrap_or_default(),
+        "readOnly": is_read_only(&name),
+        "eventType": "AwsApiCall",
+        "managementEvent": true,
+        "eventCategory": "Management",
+        "recipientAccountId": recipient,
+    });
+    if let (Some(e), Some(map)) = (error, event.as_object_mut()) {
+        map.insert("errorCode".into(), Value::String(e.code.to_string()));
+        map.insert("errorMessage".into(), Value::String(e.message.clone()));
+    }
+    event
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn read_only_classification() {
+        assert!(is_read_only("GetCallerIdentity"));
+        assert!(is_read_only("ListUsers"));
+        assert!(!is_read_only("CreateUser"));
+        assert!(!is_read_only("PutSecretValue"));
+    }
 
     #[test]
     fn chain_links_each_record_to_the_previous() {

@@ -25,10 +25,13 @@ pub async fn serve(config: Config) -> Result<(), String> {
     let master_key = Arc::new(node.master_key);
     let (audit_sink, audit_writer) = audit::start(node.store.clone());
     let state = Arc::new(AppState {
-        credentials: credentials::Credentials::new(node.store.clone(), master_key),
-        store: node.store.clone(),
+        credentials: credentials::Credentials::new(node.store.clone(), master_key.clone()),
+        node: rampart_services::Node {
+            store: node.store.clone(),
+            master_key,
+            authorizer: Arc::new(rampart_services::RootOnlyAuthorizer),
+        },
         audit: audit_sink,
-        authorizer: Arc::new(rampart_services::RootOnlyAuthorizer),
         default_account: node.default_account.clone(),
         config: config.clone(),
     });
@@ -94,7 +97,7 @@ async fn health() -> impl IntoResponse {
 }
 
 async fn reset(State(state): State<Arc<AppState>>) -> Response {
-    match bootstrap::reset(&state.store, &state.default_account).await {
+    match bootstrap::reset(&state.node.store, &state.default_account).await {
         Ok(()) => {
             state.credentials.clear();
             tracing::warn!("dev reset: all state wiped");

@@ -14,6 +14,7 @@ mod audit_cli;
 mod bootstrap;
 mod config;
 mod credentials;
+mod dispatch;
 mod http;
 mod logging;
 mod pipeline;

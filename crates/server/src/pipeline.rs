@@ -8,29 +8,14 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Request};
 use axum::response::Response;
 use rampart_aws_types::{AwsError, ids};
-use rampart_services::{AuthState, Ctx, Principal};
+use rampart_services::{AuthState, Ctx, Principal, RequestFacts};
 use rampart_sigv4::{PayloadHash, SigError};
-use serde_json::{Value, json};
+use serde_json::Value;
 use time::OffsetDateTime;
 
-use crate::protocol::{self, Proto, Target};
+use crate::audit::{self, Trace};
+use crate::protocol::{self, Proto};
 use crate::state::AppState;
-
-/// What the audit record needs to know about a request, filled in as the pipeline goes.
-struct Trace {
-    now: OffsetDateTime,
-    request_id: String,
-    source_ip: String,
-    user_agent: String,
-    region: String,
-    target: Option<Target>,
-    /// Set once the caller is authenticated.
-    principal: Option<Principal>,
-    /// Access key named by a request that failed authentication.
-    claimed_access_key: Option<String>,
-    input: Option<Value>,
-    output: Option<Value>,
-}
 
 pub async fn handle(state: Arc<AppState>, remote: SocketAddr, request: Request<Body>) -> Response {
     let (parts, body) = request.into_parts();
@@ -63,7 +48,7 @@ pub async fn handle(state: Arc<AppState>, remote: SocketAddr, request: Request<B
             protocol::encode_error(proto, trace.target.as_ref(), error, &trace.request_id)
         }
     };
-    let event = audit_event(&trace, result.as_ref().err());
+    let event = audit::event(&trace, result.as_ref().err());
     state.audit.record(event).await;
     response
 }
@@ -163,18 +148,22 @@ async fn run(
     let input =
         protocol::decode_input(&target, &parts.method, path, &parts.headers, &params, &body)?;
     trace.input = Some(input.clone());
-    let Some(handler) = rampart_services::find_handler(target.signing_name(), &target.operation)
+    let Some(handler) = crate::dispatch::find_handler(target.signing_name(), &target.operation)
     else {
         return Err(AwsError::not_implemented(&target.operation));
     };
+    let facts = RequestFacts {
+        source_ip: trace.source_ip.clone(),
+        secure_transport: false,
+        now: trace.now,
+        region,
+        user_agent: trace.user_agent.clone(),
+    };
     let ctx = Arc::new(Ctx::new(
         principal,
-        region,
         trace.request_id.clone(),
-        trace.now,
-        state.store.clone(),
-        trace.source_ip.clone(),
-        state.authorizer.clone(),
+        facts,
+        state.node.clone(),
     ));
     let result = handler(ctx.clone(), input).await;
     let result = fail_closed(
@@ -227,81 +216,13 @@ fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|v| v.to_str().ok())
 }
 
-/// Operations CloudTrail marks `readOnly`: those that only read state.
-fn is_read_only(operation: &str) -> bool {
-    const READ_PREFIXES: [&str; 8] = [
-        "Get", "List", "Describe", "Lookup", "Search", "Simulate", "Validate", "Decrypt",
-    ];
-    READ_PREFIXES.iter().any(|p| operation.starts_with(p))
-        || operation == "Verify"
-        || operation == "VerifyMac"
-}
-
-/// The CloudTrail record for this request. Inputs and outputs are redacted from the model.
-fn audit_event(trace: &Trace, error: Option<&AwsError>) -> Value {
-    let event_time = trace
-        .now
-        .replace_nanosecond(0)
-        .unwrap_or(trace.now)
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default();
-    let (source, name) = match &trace.target {
-        Some(t) => (
-            format!("{}.amazonaws.com", t.event_source_prefix()),
-            t.operation.clone(),
-        ),
-        None => ("unknown".to_string(), "Unknown".to_string()),
-    };
-    let identity = match &trace.principal {
-        Some(p) => json!({
-            "type": p.identity_type(),
-            "principalId": p.user_id,
-            "arn": p.arn,
-            "accountId": p.account,
-            "accessKeyId": p.access_key_id,
-        }),
-        None => json!({ "type": "Unknown", "accessKeyId": trace.claimed_access_key }),
-    };
-    let recipient = trace.principal.as_ref().map(|p| p.account.clone());
-    let redact = |value: &Option<Value>, output: bool| -> Value {
-        match (value, &trace.target) {
-            (Some(v), Some(t)) => protocol::redact(t, v, output),
-            _ => Value::Null,
-        }
-    };
-    let mut event = json!({
-        "eventVersion": "1.09",
-        "userIdentity": identity,
-        "eventTime": event_time,
-        "eventSource": source,
-        "eventName": name,
-        "awsRegion": trace.region,
-        "sourceIPAddress": trace.source_ip,
-        "userAgent": trace.user_agent,
-        "requestParameters": redact(&trace.input, false),
-        "responseElements": redact(&trace.output, true),
-        "requestID": trace.request_id,
-        "eventID": ids::request_id().unwrap_or_default(),
-        "readOnly": is_read_only(&name),
-        "eventType": "AwsApiCall",
-        "managementEvent": true,
-        "eventCategory": "Management",
-        "recipientAccountId": recipient,
-    });
-    if let (Some(e), Some(map)) = (error, event.as_object_mut()) {
-        map.insert("errorCode".into(), Value::String(e.code.to_string()));
-        map.insert("errorMessage".into(), Value::String(e.message.clone()));
-    }
-    event
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn undecided_answers_are_denied() {
-        let ok = || Ok(json!({"secret": "x"}));
+        let ok = || Ok(serde_json::json!({"secret": "x"}));
         let denied = fail_closed(
             ok(),
             AuthState::Undecided,
@@ -323,13 +244,5 @@ mod tests {
         )
         .unwrap_err();
         assert_eq!(err.message, "bad");
-    }
-
-    #[test]
-    fn read_only_classification() {
-        assert!(is_read_only("GetCallerIdentity"));
-        assert!(is_read_only("ListUsers"));
-        assert!(!is_read_only("CreateUser"));
-        assert!(!is_read_only("PutSecretValue"));
     }
 }

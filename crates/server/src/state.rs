@@ -1,8 +1,5 @@
 //! What every request handler shares.
-use std::sync::Arc;
-
-use rampart_services::Authorizer;
-use rampart_store::Store;
+use rampart_services::Node;
 
 use crate::audit::AuditSink;
 use crate::config::Config;
@@ -10,9 +7,9 @@ use crate::credentials::Credentials;
 
 pub struct AppState {
     pub config: Config,
-    pub store: Store,
+    /// Store, master key and authorizer, shared with every handler.
+    pub node: Node,
     pub credentials: Credentials,
     pub audit: AuditSink,
-    pub authorizer: Arc<dyn Authorizer>,
     pub default_account: String,
 }

@@ -3,10 +3,11 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 
 use rampart_aws_types::AwsError;
+use rampart_crypto::MasterKey;
 use time::OffsetDateTime;
 
 use crate::Principal;
-use crate::authz::{Authorizer, AuthzRequest, Decision};
+use crate::authz::{Authorizer, AuthzRequest, Decision, RequestFacts, ResourcePolicy};
 
 /// Whether a handler asked for an authorization decision. The pipeline denies any request whose
 /// handler finished with `Undecided`: authorization fails closed.
@@ -20,37 +21,30 @@ pub enum AuthState {
     Unauthenticated = 3,
 }
 
+/// What the node shares with every handler.
+#[derive(Clone)]
+pub struct Node {
+    pub store: rampart_store::Store,
+    /// Seals key material and secret values at rest.
+    pub master_key: Arc<MasterKey>,
+    pub authorizer: Arc<dyn Authorizer>,
+}
+
 pub struct Ctx {
     pub principal: Principal,
-    /// The region the request was addressed to.
-    pub region: String,
     pub request_id: String,
-    /// Request time; handlers never read the clock themselves.
-    pub now: OffsetDateTime,
-    pub store: rampart_store::Store,
-    pub source_ip: String,
-    pub authorizer: Arc<dyn Authorizer>,
+    pub facts: RequestFacts,
+    pub node: Node,
     auth_state: AtomicU8,
 }
 
 impl Ctx {
-    pub fn new(
-        principal: Principal,
-        region: String,
-        request_id: String,
-        now: OffsetDateTime,
-        store: rampart_store::Store,
-        source_ip: String,
-        authorizer: Arc<dyn Authorizer>,
-    ) -> Ctx {
+    pub fn new(principal: Principal, request_id: String, facts: RequestFacts, node: Node) -> Ctx {
         Ctx {
             principal,
-            region,
             request_id,
-            now,
-            store,
-            source_ip,
-            authorizer,
+            facts,
+            node,
             auth_state: AtomicU8::new(AuthState::Undecided as u8),
         }
     }
@@ -60,23 +54,53 @@ impl Ctx {
         &self.principal.account
     }
 
-    /// Asks for an authorization decision; `Err(AccessDenied)` when denied. Every handler calls
-    /// this (or `mark_unauthenticated`) before it reads or changes anything.
+    /// The region the request addressed.
+    pub fn region(&self) -> &str {
+        &self.facts.region
+    }
+
+    /// Request time; handlers never read the clock themselves.
+    pub fn now(&self) -> OffsetDateTime {
+        self.facts.now
+    }
+
+    pub fn store(&self) -> &rampart_store::Store {
+        &self.node.store
+    }
+
+    /// Asks for an authorization decision on a resource in the caller's own account with no
+    /// resource policy; `Err(AccessDenied)` when denied.
     pub fn authorize(
+        &self,
+        action: &str,
+        resource: &str,
+        conditions: &[(&str, &str)],
+    ) -> Result<(), AwsError> {
+        let account = self.principal.account.clone();
+        self.authorize_on(action, resource, &account, conditions, None)
+    }
+
+    /// The general form: the resource's owner account and its resource-based policy, if any.
+    /// Every handler calls this (or `authorize`, or `mark_unauthenticated`) before it reads or
+    /// changes anything.
+    pub fn authorize_on(
         &self,
         action: &str,
         resource: &str,
         resource_account: &str,
         conditions: &[(&str, &str)],
+        resource_policy: Option<ResourcePolicy<'_>>,
     ) -> Result<(), AwsError> {
-        let decision = self.authorizer.authorize(&AuthzRequest {
+        let request = AuthzRequest {
             principal: &self.principal,
             action,
             resource,
             resource_account,
             conditions,
-        });
-        match decision {
+            resource_policy,
+            facts: &self.facts,
+        };
+        match self.node.authorizer.authorize(&request) {
             Decision::Allow => {
                 // A denial already recorded in this request must stick.
                 let _ = self.auth_state.compare_exchange(

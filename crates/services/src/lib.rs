@@ -1,6 +1,10 @@
-//! The AWS services Rampart implements, one module each. A service is an operations table of
-//! async handlers over canonical `serde_json::Value` input/output (the wire crate decodes and
-//! encodes); handlers never see HTTP. Every handler asks `ctx.authorize(...)` before it acts.
+//! The service framework every AWS service crate (`rampart-sts`, `rampart-iam`, `rampart-kms`,
+//! ...) builds on: the request context, principals, the authorization seam, the handler type,
+//! and the shared machinery (typed input, store keys and records, pagination, tags).
+//!
+//! A service is an operations table of async handlers over canonical `serde_json::Value`
+//! input/output (the wire crate decodes and encodes); handlers never see HTTP. Every handler asks
+//! `ctx.authorize(...)` (or declares itself unauthenticated) before it acts.
 #![cfg_attr(
     test,
     allow(
@@ -16,9 +20,11 @@ pub mod common;
 pub mod context;
 pub mod principal;
 pub mod registry;
-pub mod sts;
 
-pub use authz::{Authorizer, RootOnlyAuthorizer};
-pub use context::{AuthState, Ctx};
+pub use authz::{
+    Authorizer, AuthzRequest, Decision, RequestFacts, ResourcePolicy, ResourcePolicyKind,
+    RootOnlyAuthorizer,
+};
+pub use context::{AuthState, Ctx, Node};
 pub use principal::{Principal, PrincipalKind};
-pub use registry::{Handler, HandlerFuture, find_handler};
+pub use registry::{Handler, HandlerFuture};

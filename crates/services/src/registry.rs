@@ -1,4 +1,4 @@
-//! Which handler serves which (service, operation).
+//! The handler type every service's operations table uses.
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -11,12 +11,3 @@ use crate::Ctx;
 pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<Value, AwsError>> + Send>>;
 /// A handler takes the request context and the decoded canonical input.
 pub type Handler = fn(Arc<Ctx>, Value) -> HandlerFuture;
-
-/// The handler for an operation, by the service's signing name (`sts`, `iam`, `kms`, ...), or
-/// `None` when the operation is not built yet (the pipeline answers 501 NotImplemented).
-pub fn find_handler(service: &str, operation: &str) -> Option<Handler> {
-    match service {
-        "sts" => crate::sts::handler(operation),
-        _ => None,
-    }
-}

@@ -1,11 +1,19 @@
-//! AWS Security Token Service.
+//! AWS Security Token Service (awsQuery). The server's dispatcher calls [`handler`].
+#![cfg_attr(
+    test,
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
 use std::sync::Arc;
 
 use rampart_aws_types::AwsError;
 use serde_json::{Value, json};
 
-use crate::Ctx;
-use crate::registry::{Handler, HandlerFuture};
+use rampart_services::{Ctx, Handler, HandlerFuture};
 
 pub fn handler(operation: &str) -> Option<Handler> {
     Some(match operation {

@@ -1,0 +1,11 @@
+//! Which service crate serves which (service, operation).
+use rampart_services::Handler;
+
+/// The handler for an operation, by the service's signing name (`sts`, `iam`, `kms`, ...), or
+/// `None` when the operation is not built yet (the pipeline answers 501 NotImplemented).
+pub fn find_handler(service: &str, operation: &str) -> Option<Handler> {
+    match service {
+        "sts" => rampart_sts::handler(operation),
+        _ => None,
+    }
+}
