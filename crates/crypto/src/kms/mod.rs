@@ -4,6 +4,7 @@
 //! `now` where time matters, and stores what it is handed (sealed with `MasterKey::seal`).
 //!
 //! Errors are `KmsCryptoError`, whose variants are AWS error codes.
+pub mod agreement;
 pub mod context;
 pub mod data_key;
 pub mod error;
@@ -16,6 +17,7 @@ pub mod signing;
 pub mod spec;
 pub mod symmetric;
 
+pub use agreement::derive_shared_secret;
 pub use context::EncryptionContext;
 pub use data_key::{
     DataKey, DataKeyLength, DataKeyPair, generate_data_key, generate_data_key_pair, generate_random,

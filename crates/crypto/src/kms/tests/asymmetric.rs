@@ -311,3 +311,63 @@ fn material_must_fit_the_spec() {
         assert!(KeyMaterial::from_bytes(spec, &vec![1; max + 1]).is_err());
     }
 }
+
+#[test]
+fn ecdh_both_sides_derive_the_same_secret() {
+    for spec in [
+        KeySpec::ECC_NIST_P256,
+        KeySpec::ECC_NIST_P384,
+        KeySpec::ECC_NIST_P521,
+    ] {
+        let a = material(spec);
+        let b = KeyMaterial::generate(spec).unwrap();
+        let ab = derive_shared_secret(a, KeyAgreementAlgorithm::ECDH, &b.public_key_der().unwrap())
+            .unwrap();
+        let ba = derive_shared_secret(
+            &b,
+            KeyAgreementAlgorithm::ECDH,
+            &a.public_key_der().unwrap(),
+        )
+        .unwrap();
+        assert_eq!(ab, ba, "{spec}");
+        let field_len = match spec {
+            KeySpec::ECC_NIST_P256 => 32,
+            KeySpec::ECC_NIST_P384 => 48,
+            _ => 66,
+        };
+        assert_eq!(ab.len(), field_len);
+        // A peer key on another curve, a bare point, garbage: ValidationException.
+        let other_curve = if spec == KeySpec::ECC_NIST_P256 {
+            KeySpec::ECC_NIST_P384
+        } else {
+            KeySpec::ECC_NIST_P256
+        };
+        let wrong = material(other_curve).public_key_der().unwrap();
+        for bad in [
+            &wrong[..],
+            &[0x04u8; 65][..],
+            b"",
+            &[0x30, 0x03, 0x02, 0x01, 0x01][..],
+        ] {
+            assert_eq!(
+                derive_shared_secret(a, KeyAgreementAlgorithm::ECDH, bad)
+                    .unwrap_err()
+                    .aws_code(),
+                "ValidationException"
+            );
+        }
+    }
+    for spec in [
+        KeySpec::ECC_SECG_P256K1,
+        KeySpec::RSA_2048,
+        KeySpec::SYMMETRIC_DEFAULT,
+    ] {
+        let peer = material(KeySpec::ECC_NIST_P256).public_key_der().unwrap();
+        assert_eq!(
+            derive_shared_secret(material(spec), KeyAgreementAlgorithm::ECDH, &peer)
+                .unwrap_err()
+                .aws_code(),
+            "InvalidKeyUsageException"
+        );
+    }
+}
