@@ -69,7 +69,6 @@ impl ArnPattern {
         }
     }
 
-
     /// Matches a request ARN (`parts` is its split, `None` when it is not an ARN).
     #[inline]
     pub(crate) fn matches<R: Resolve + ?Sized>(

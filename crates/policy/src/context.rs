@@ -267,6 +267,8 @@ pub struct RequestContext {
     pub(crate) principal: Principal,
     /// `service:action`, lower-cased.
     pub(crate) action: Box<str>,
+    /// The action as the caller spelled it (for messages).
+    action_name: Box<str>,
     pub(crate) service_hash: u64,
     pub(crate) service_len: usize,
     pub(crate) resource: Box<str>,
@@ -283,11 +285,13 @@ impl RequestContext {
     /// `aws:username`, `aws:PrincipalTag/*`, `aws:PrincipalIsAWSService`,
     /// `aws:PrincipalServiceName`) are filled in from it.
     pub fn new(principal: Principal, action: &str, resource: &str) -> RequestContext {
+        let action_name: Box<str> = action.into();
         let action = action.to_lowercase();
         let service_len = action.find(':').unwrap_or(action.len());
         let service_hash = key_hash(action.get(..service_len).unwrap_or(""));
         let mut ctx = RequestContext {
             action: action.into_boxed_str(),
+            action_name,
             service_hash,
             service_len,
             resource: resource.into(),
@@ -418,9 +422,9 @@ impl RequestContext {
         &self.principal
     }
 
-    /// The action, lower-cased.
+    /// The action as given to [`RequestContext::new`].
     pub fn action(&self) -> &str {
-        &self.action
+        &self.action_name
     }
 
     /// The resource.

@@ -180,7 +180,6 @@ impl Matcher {
         Matcher::new(&s.to_lowercase(), Wild::Yes, false)
     }
 
-
     /// Whether `s` matches. `None` when a variable could not be resolved (AWS then treats the
     /// element as not matching).
     #[inline]
