@@ -14,6 +14,8 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use rampart_services::credentials::{AccessKeyRecord, KeyOwner, seal_context};
+
 use crate::config::Config;
 
 pub const MASTER_KEY_FILE: &str = "master.key";
@@ -27,9 +29,7 @@ pub mod keys {
     pub fn account(id: &str) -> String {
         format!("sys/account/{id}")
     }
-    pub fn access_key(id: &str) -> String {
-        format!("sys/accesskey/{id}")
-    }
+    pub use rampart_services::credentials::access_key_store_key as access_key;
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -39,30 +39,6 @@ pub struct AccountRecord {
     pub name: String,
     pub created_at: String,
     pub root_access_key_id: String,
-}
-
-/// Whose key an access key is.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(tag = "type", rename_all = "camelCase")]
-pub enum KeyOwner {
-    Root,
-    User { name: String, user_id: String },
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct AccessKeyRecord {
-    pub access_key_id: String,
-    pub account_id: String,
-    pub owner: KeyOwner,
-    /// The secret access key, sealed under the master key with context `access-key/<id>`.
-    pub sealed_secret: String,
-    pub status: String,
-    pub create_date: String,
-}
-
-pub fn seal_context(access_key_id: &str) -> String {
-    format!("access-key/{access_key_id}")
 }
 
 pub struct Node {

@@ -12,7 +12,9 @@ use rampart_sigv4::SigningKey;
 use rampart_store::Store;
 use zeroize::Zeroizing;
 
-use crate::bootstrap::{AccessKeyRecord, KeyOwner, keys, seal_context};
+use rampart_services::credentials::{
+    AccessKeyRecord, CredentialCache, KeyOwner, access_key_store_key, seal_context,
+};
 
 /// A known access key, ready to verify signatures.
 pub struct KeyEntry {
@@ -74,7 +76,7 @@ impl Credentials {
         {
             return Ok(None);
         }
-        let key = keys::access_key(access_key_id);
+        let key = access_key_store_key(access_key_id);
         let record = self
             .store
             .read(move |tx| Ok::<_, rampart_store::StoreError>(tx.get(&key)?))
@@ -128,6 +130,14 @@ impl Credentials {
     pub fn clear(&self) {
         if let Ok(mut cache) = self.cache.write() {
             cache.clear();
+        }
+    }
+}
+
+impl CredentialCache for Credentials {
+    fn invalidate(&self, access_key_id: &str) {
+        if let Ok(mut cache) = self.cache.write() {
+            cache.remove(access_key_id);
         }
     }
 }

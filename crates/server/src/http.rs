@@ -12,7 +12,7 @@ use axum::routing::{get, post};
 
 use crate::config::Config;
 use crate::state::AppState;
-use crate::{audit, bootstrap, credentials, pipeline};
+use crate::{audit, bootstrap, credentials, jobs, pipeline};
 
 pub async fn serve(config: Config) -> Result<(), String> {
     let started = Instant::now();
@@ -24,13 +24,21 @@ pub async fn serve(config: Config) -> Result<(), String> {
     let node = bootstrap::open(&config)?;
     let master_key = Arc::new(node.master_key);
     let (audit_sink, audit_writer) = audit::start(node.store.clone());
+    let credentials = Arc::new(credentials::Credentials::new(
+        node.store.clone(),
+        master_key.clone(),
+    ));
+    let shared = rampart_services::Node {
+        store: node.store.clone(),
+        master_key,
+        authorizer: Arc::new(rampart_services::RootOnlyAuthorizer),
+        credential_cache: credentials.clone(),
+    };
+    let (stop_jobs, jobs_stopped) = tokio::sync::watch::channel(false);
+    let jobs = jobs::start(shared.clone(), jobs_stopped);
     let state = Arc::new(AppState {
-        credentials: credentials::Credentials::new(node.store.clone(), master_key.clone()),
-        node: rampart_services::Node {
-            store: node.store.clone(),
-            master_key,
-            authorizer: Arc::new(rampart_services::RootOnlyAuthorizer),
-        },
+        credentials,
+        node: shared,
         audit: audit_sink,
         default_account: node.default_account.clone(),
         config: config.clone(),
@@ -54,7 +62,11 @@ pub async fn serve(config: Config) -> Result<(), String> {
     .await
     .map_err(|e| format!("server error: {e}"))?;
 
-    // In-flight requests have finished; flush the audit queue, then close the store.
+    // In-flight requests have finished; stop the jobs, flush the audit queue, close the store.
+    let _ = stop_jobs.send(true);
+    if let Err(e) = jobs.await {
+        tracing::error!(error = %e, "background jobs ended abnormally");
+    }
     tracing::info!("shutting down: flushing the audit trail");
     drop(state);
     if let Err(e) = audit_writer.await {

@@ -16,6 +16,7 @@ mod config;
 mod credentials;
 mod dispatch;
 mod http;
+mod jobs;
 mod logging;
 mod pipeline;
 mod protocol;

@@ -9,7 +9,7 @@ pub struct AppState {
     pub config: Config,
     /// Store, master key and authorizer, shared with every handler.
     pub node: Node,
-    pub credentials: Credentials,
+    pub credentials: std::sync::Arc<Credentials>,
     pub audit: AuditSink,
     pub default_account: String,
 }

@@ -28,6 +28,8 @@ pub struct Node {
     /// Seals key material and secret values at rest.
     pub master_key: Arc<MasterKey>,
     pub authorizer: Arc<dyn Authorizer>,
+    /// Tell it when an access key changes (IAM's UpdateAccessKey, DeleteAccessKey, ...).
+    pub credential_cache: Arc<dyn crate::credentials::CredentialCache>,
 }
 
 pub struct Ctx {

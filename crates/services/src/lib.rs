@@ -18,6 +18,7 @@
 pub mod authz;
 pub mod common;
 pub mod context;
+pub mod credentials;
 pub mod principal;
 pub mod registry;
 
