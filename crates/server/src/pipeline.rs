@@ -61,16 +61,7 @@ async fn run(
     proto: &mut Proto,
 ) -> Result<Value, AwsError> {
     let limit = state.config.max_body_bytes;
-    if let Some(len) =
-        header_str(&parts.headers, "content-length").and_then(|v| v.parse::<u64>().ok())
-    {
-        if len > limit as u64 {
-            return Err(too_large(limit));
-        }
-    }
-    let body = axum::body::to_bytes(body, limit)
-        .await
-        .map_err(|_| too_large(limit))?;
+    let body = read_body(body, limit).await?;
 
     let path = parts.uri.path();
     let query = parts.uri.query().unwrap_or("");
@@ -197,6 +188,41 @@ fn fail_closed(
         )));
     }
     result
+}
+
+/// Most of an oversized body we read and discard before answering 413, so that a client still
+/// sending gets the answer instead of a broken connection; past it the connection is dropped.
+const DRAIN_LIMIT: usize = 64 * 1024 * 1024;
+
+/// Reads the whole body, or answers 413 once it passes `limit`.
+async fn read_body(mut body: Body, limit: usize) -> Result<bytes::Bytes, AwsError> {
+    use http_body_util::BodyExt;
+    let mut buf = bytes::BytesMut::new();
+    let mut seen = 0usize;
+    while let Some(frame) = body.frame().await {
+        let Ok(frame) = frame else {
+            return Err(AwsError::new(
+                "IncompleteBody",
+                400,
+                "The request body ended early.",
+            ));
+        };
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        seen = seen.saturating_add(data.len());
+        if seen > limit {
+            if seen > DRAIN_LIMIT {
+                break;
+            }
+            continue;
+        }
+        buf.extend_from_slice(&data);
+    }
+    if seen > limit {
+        return Err(too_large(limit));
+    }
+    Ok(buf.freeze())
 }
 
 fn too_large(limit: usize) -> AwsError {
