@@ -40,14 +40,50 @@ pub fn prefixed_id(prefix: &str, total_len: usize) -> Result<String, AwsError> {
     Ok(format!("{prefix}{rest}"))
 }
 
-/// Long-term access key id (`AKIA` + 16).
-pub fn access_key_id() -> Result<String, AwsError> {
-    prefixed_id("AKIA", 20)
+/// Long-term access key id (`AKIA` + 16) of `account`.
+pub fn access_key_id(account: &str) -> Result<String, AwsError> {
+    key_id_for("AKIA", account)
 }
 
-/// Temporary access key id (`ASIA` + 16).
-pub fn temporary_access_key_id() -> Result<String, AwsError> {
-    prefixed_id("ASIA", 20)
+/// Temporary access key id (`ASIA` + 16) of `account`.
+pub fn temporary_access_key_id(account: &str) -> Result<String, AwsError> {
+    key_id_for("ASIA", account)
+}
+
+/// As AWS does, the 16 characters after the prefix encode the owning account (40 bits) and 40
+/// random bits in base32, so `sts:GetAccessKeyInfo` can answer without a lookup.
+fn key_id_for(prefix: &str, account: &str) -> Result<String, AwsError> {
+    let account: u64 = account
+        .parse()
+        .map_err(|_| AwsError::internal("account id is not numeric"))?;
+    let random = random_bytes::<5>()?
+        .iter()
+        .fold(0u128, |acc, b| (acc << 8) | u128::from(*b));
+    // 80 bits: the account in the high 40, random in the low 40.
+    let value = (u128::from(account & 0xff_ffff_ffff) << 40) | random;
+    let mut out = String::with_capacity(20);
+    out.push_str(prefix);
+    for i in (0..16).rev() {
+        let index = ((value >> (i * 5)) & 0x1f) as usize;
+        out.push(ID_ALPHABET.get(index).copied().unwrap_or(b'A') as char);
+    }
+    Ok(out)
+}
+
+/// The account an access key id belongs to, decoded from the id itself.
+pub fn account_of_access_key_id(id: &str) -> Option<String> {
+    let body = id.get(4..)?;
+    if id.len() != 20 || !(id.starts_with("AKIA") || id.starts_with("ASIA")) {
+        return None;
+    }
+    let mut value: u128 = 0;
+    for c in body.bytes() {
+        let index = ID_ALPHABET.iter().position(|&a| a == c)?;
+        value = (value << 5) | index as u128;
+    }
+    let account = (value >> 40) & 0xff_ffff_ffff;
+    let text = format!("{account:012}");
+    crate::is_account_id(&text).then_some(text)
 }
 
 /// IAM unique id such as `AIDA` + 17 characters (21 in total, as AWS forms them).
@@ -90,11 +126,23 @@ mod tests {
 
     #[test]
     fn access_keys_have_aws_shape() {
-        let a = access_key_id().unwrap();
+        let a = access_key_id("123456789012").unwrap();
         assert_eq!(a.len(), 20);
         assert!(a.starts_with("AKIA"));
         assert!(a.bytes().all(|b| ID_ALPHABET.contains(&b)));
-        assert_ne!(a, access_key_id().unwrap());
+        assert_ne!(a, access_key_id("123456789012").unwrap());
+        assert_eq!(
+            account_of_access_key_id(&a).as_deref(),
+            Some("123456789012")
+        );
+        let t = temporary_access_key_id("000000000001").unwrap();
+        assert!(t.starts_with("ASIA"));
+        assert_eq!(
+            account_of_access_key_id(&t).as_deref(),
+            Some("000000000001")
+        );
+        assert_eq!(account_of_access_key_id("AKIA0000000000000000"), None);
+        assert_eq!(account_of_access_key_id("short"), None);
         let s = secret_access_key().unwrap();
         assert_eq!(s.len(), 40);
         assert_eq!(unique_id("AIDA").unwrap().len(), 21);

@@ -110,7 +110,7 @@ pub fn create_account(
     make_default: bool,
     now: OffsetDateTime,
 ) -> Result<(String, String), String> {
-    let akid = ids::access_key_id().map_err(|e| e.to_string())?;
+    let akid = ids::access_key_id(account_id).map_err(|e| e.to_string())?;
     let secret = ids::secret_access_key().map_err(|e| e.to_string())?;
     let sealed = master_key
         .seal(&seal_context(&akid), secret.as_bytes())
