@@ -1,1 +1,104 @@
-fn main() {}
+//! Durable write and read throughput of the SQLite backend.
+//!
+//! `cargo bench -p rampart-store --bench throughput`. Divan reports time per operation per
+//! thread; with N threads the store's throughput is N / that time.
+
+use std::sync::LazyLock;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use divan::Bencher;
+use rampart_store::{Expect, SqliteOptions, Store, StoreError};
+
+fn main() {
+    divan::main();
+}
+
+/// A durable store (fsync per commit) on the same disk as the target directory.
+static STORE: LazyLock<(tempfile::TempDir, Store)> = LazyLock::new(|| {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open_sqlite(&dir.path().join("bench.db"), SqliteOptions::default()).unwrap();
+    (dir, store)
+});
+
+static NEXT_KEY: AtomicU64 = AtomicU64::new(0);
+
+/// A secret-sized JSON value.
+const VALUE: &[u8] = br#"{"arn":"arn:aws:secretsmanager:us-east-1:123456789012:secret:bench-AbCdEf","version_id":"0b7f6a4c-2b7e-4c34-9a36-5d1f4f6c1a2b","stages":["AWSCURRENT"],"created":1764400000,"sealed":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+P0BBQkNERUZHSElKS0xNTk9QUVJTVFVWV1hZWltcXV5fYGFiY2RlZmdoaWprbG1ub3BxcnN0dXZ3eHl6e3x9fn8="}"#;
+
+fn fresh_key() -> String {
+    format!(
+        "123456789012/us-east-1/secretsmanager/secret/bench-{:012}",
+        NEXT_KEY.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// One durable put per operation (its own transaction, acknowledged after fsync).
+#[divan::bench(threads = [1, 16, 64])]
+fn durable_put(bencher: Bencher) {
+    let store = &STORE.1;
+    bencher.bench(|| {
+        let key = fresh_key();
+        store
+            .write_blocking(move |txn| txn.put(&key, VALUE, Expect::Absent))
+            .unwrap()
+    });
+}
+
+/// The same through the async API, 64 tasks in flight per operation.
+#[divan::bench(sample_count = 20)]
+fn durable_put_async_64_in_flight(bencher: Bencher) {
+    let store = &STORE.1;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    bencher
+        .counter(divan::counter::ItemsCount::new(64usize))
+        .bench(|| {
+            runtime.block_on(async {
+                let tasks: Vec<_> = (0..64)
+                    .map(|_| {
+                        let store = store.clone();
+                        let key = fresh_key();
+                        runtime.spawn(async move {
+                            store
+                                .write(move |txn| txn.put(&key, VALUE, Expect::Absent))
+                                .await
+                        })
+                    })
+                    .collect();
+                for task in tasks {
+                    task.await.unwrap().unwrap();
+                }
+            })
+        });
+}
+
+/// 100 audit-event-sized puts in one transaction (how an audit sink batches).
+#[divan::bench(sample_count = 20)]
+fn durable_batch_of_100(bencher: Bencher) {
+    let store = &STORE.1;
+    bencher
+        .counter(divan::counter::ItemsCount::new(100usize))
+        .bench(|| {
+            let keys: Vec<String> = (0..100).map(|_| fresh_key()).collect();
+            store
+                .write_blocking(move |txn| {
+                    for key in &keys {
+                        txn.put(key, VALUE, Expect::Absent)?;
+                    }
+                    Ok::<_, StoreError>(())
+                })
+                .unwrap()
+        });
+}
+
+/// A single-key read in its own read transaction.
+#[divan::bench(threads = [1, 2])]
+fn get_one_key(bencher: Bencher) {
+    let store = &STORE.1;
+    let key = "123456789012/us-east-1/secretsmanager/secret/read-me";
+    store
+        .write_blocking(move |txn| txn.put(key, VALUE, Expect::Any))
+        .unwrap();
+    bencher.bench(|| store.read_blocking(|txn| txn.get(key)).unwrap().unwrap());
+}

@@ -84,6 +84,10 @@ pub const CASES: &[(&str, Case)] = &[
     ),
     ("read_snapshot_is_stable", read_snapshot_is_stable),
     ("close_closes_every_clone", close_closes_every_clone),
+    (
+        "random_operations_match_a_model",
+        random_operations_match_a_model,
+    ),
 ];
 
 /// Declares one `#[test]` per conformance case in the calling module. `$factory` is called once
@@ -121,6 +125,7 @@ macro_rules! conformance_tests {
             reads_see_consistent_snapshots,
             read_snapshot_is_stable,
             close_closes_every_clone,
+            random_operations_match_a_model,
         );
     };
     (@cases $factory:expr; $($case:ident),* $(,)?) => {
@@ -289,22 +294,17 @@ pub fn delete_semantics(store: &Store) {
     assert_eq!(store.read_blocking(|txn| txn.count("")).unwrap(), 0);
 }
 
-/// A key deleted and created again never reuses a version (no ABA for compare-and-set).
+/// A key deleted and created again continues its versions (never reuses one: no ABA).
 pub fn versions_never_reused_after_delete(store: &Store) {
     put(store, "k", b"1");
     put(store, "k", b"2");
     assert_eq!(put(store, "k", b"3"), 3);
     try_delete(store, "k", Expect::Any).unwrap();
-    let recreated = put(store, "k", b"new");
-    assert!(recreated > 3, "recreated at version {recreated}");
-    assert_conflict(
-        try_put(store, "k", b"x", Expect::Version(3)),
-        Some(recreated),
-    );
+    assert_eq!(put(store, "k", b"new"), 4);
+    assert_conflict(try_put(store, "k", b"x", Expect::Version(3)), Some(4));
     // The same through delete_prefix.
     store.write_blocking(|txn| txn.delete_prefix("k")).unwrap();
-    let again = put(store, "k", b"again");
-    assert!(again > recreated, "{again} after {recreated}");
+    assert_eq!(put(store, "k", b"again"), 5);
 }
 
 /// Inside a write transaction, reads see its own earlier writes.
@@ -947,4 +947,266 @@ pub fn close_closes_every_clone(store: &Store) {
         runtime().block_on(async { other.write(|txn| txn.delete("k", Expect::Any)).await });
     assert_eq!(result, Err(StoreError::Closed));
     assert!(store.close().is_ok());
+}
+
+// ---- model-based check -----------------------------------------------------------------------
+
+/// xorshift64*: deterministic, dependency-free randomness for the model test.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    /// Keys from a few segments, so that prefixes, '/' boundaries and multi-byte characters
+    /// collide often.
+    fn key(&mut self) -> String {
+        const PARTS: &[&str] = &["a", "a/", "b", "/", "é", "😀", "a/b"];
+        let n = 1 + self.below(2) + self.below(2);
+        (0..n).map(|_| PARTS[self.below(PARTS.len())]).collect()
+    }
+    fn prefix(&mut self) -> String {
+        let key = self.key();
+        let cut = self.below(key.len() + 1);
+        let cut = (0..=cut)
+            .rev()
+            .find(|&i| key.is_char_boundary(i))
+            .unwrap_or(0);
+        key[..cut].to_owned()
+    }
+}
+
+#[derive(Clone, Default)]
+struct ModelEntry {
+    /// Highest version the key ever had (live or deleted).
+    max_version: u64,
+    live: Option<(u64, Vec<u8>)>,
+}
+
+type Model = BTreeMap<String, ModelEntry>;
+
+fn live_version(model: &Model, key: &str) -> Option<u64> {
+    model
+        .get(key)
+        .and_then(|e| e.live.as_ref().map(|(v, _)| *v))
+}
+
+/// Applies a successful put to the model, checking the version the backend chose: one more than
+/// the key's last version, live or deleted (1 for a key never written).
+fn model_put(model: &mut Model, key: &str, value: &[u8], version: u64) {
+    let entry = model.entry(key.to_owned()).or_default();
+    assert_eq!(version, entry.max_version + 1, "put of {key:?}");
+    entry.max_version = version;
+    entry.live = Some((version, value.to_vec()));
+}
+
+fn model_delete(model: &mut Model, key: &str) -> bool {
+    match model.get_mut(key) {
+        Some(entry) if entry.live.is_some() => {
+            entry.live = None;
+            true
+        }
+        _ => false,
+    }
+}
+
+fn model_scan(
+    model: &Model,
+    prefix: &str,
+    after: Option<&str>,
+    limit: usize,
+) -> Vec<(String, Record)> {
+    model
+        .iter()
+        .filter(|(k, _)| k.starts_with(prefix) && after.is_none_or(|a| k.as_str() > a))
+        .filter_map(|(k, e)| {
+            e.live.as_ref().map(|(v, value)| {
+                (
+                    k.clone(),
+                    Record {
+                        value: value.clone(),
+                        version: *v,
+                    },
+                )
+            })
+        })
+        .take(limit)
+        .collect()
+}
+
+fn random_expect(rng: &mut Rng, live: Option<u64>) -> Expect {
+    match rng.below(5) {
+        0 => Expect::Any,
+        1 => Expect::Absent,
+        2 => Expect::Present,
+        3 => Expect::Version(live.unwrap_or(1)),
+        _ => Expect::Version(1 + rng.below(4) as u64),
+    }
+}
+
+/// Random puts, deletes, prefix deletes, scans, counts and multi-operation transactions (some
+/// rolled back) give exactly what an in-memory model of the semantics predicts.
+pub fn random_operations_match_a_model(store: &Store) {
+    for seed in [1u64, 0x9E37_79B9_7F4A_7C15, 42] {
+        // Each seed works in its own namespace so the runs do not see each other.
+        let ns = format!("model{seed}/");
+        let mut rng = Rng(seed);
+        let mut model = Model::new();
+        for step in 0..400 {
+            let key = format!("{ns}{}", rng.key());
+            let live = live_version(&model, &key);
+            match rng.below(10) {
+                0..=2 => {
+                    let value = format!("{step}").into_bytes();
+                    let expect = random_expect(&mut rng, live);
+                    match try_put(store, &key, &value, expect) {
+                        Ok(version) => {
+                            assert!(
+                                expect.holds(live),
+                                "step {step}: put {key:?} {expect:?} should conflict"
+                            );
+                            model_put(&mut model, &key, &value, version);
+                        }
+                        Err(StoreError::Conflict { found, .. }) => {
+                            assert!(
+                                !expect.holds(live),
+                                "step {step}: put {key:?} {expect:?} refused"
+                            );
+                            assert_eq!(found, live);
+                        }
+                        Err(error) => panic!("step {step}: {error}"),
+                    }
+                }
+                3 => {
+                    let expect = random_expect(&mut rng, live);
+                    match try_delete(store, &key, expect) {
+                        Ok(deleted) => {
+                            assert!(expect.holds(live), "step {step}: delete {key:?} {expect:?}");
+                            assert_eq!(deleted, model_delete(&mut model, &key));
+                        }
+                        Err(StoreError::Conflict { found, .. }) => {
+                            assert!(!expect.holds(live));
+                            assert_eq!(found, live);
+                        }
+                        Err(error) => panic!("step {step}: {error}"),
+                    }
+                }
+                4 => {
+                    let prefix = format!("{ns}{}", rng.prefix());
+                    let wanted: Vec<String> = model_scan(&model, &prefix, None, usize::MAX)
+                        .into_iter()
+                        .map(|(k, _)| k)
+                        .collect();
+                    let p = prefix.clone();
+                    let deleted = store
+                        .write_blocking(move |txn| txn.delete_prefix(&p))
+                        .unwrap();
+                    assert_eq!(
+                        deleted,
+                        wanted.len() as u64,
+                        "step {step}: delete_prefix {prefix:?}"
+                    );
+                    for key in wanted {
+                        model_delete(&mut model, &key);
+                    }
+                }
+                5 | 6 => {
+                    let prefix = format!("{ns}{}", rng.prefix());
+                    // Often a live key, so that the exclusive start is really tested.
+                    let live_keys: Vec<&String> = model
+                        .iter()
+                        .filter(|(_, e)| e.live.is_some())
+                        .map(|(k, _)| k)
+                        .collect();
+                    let after = match rng.below(4) {
+                        0 => None,
+                        1 => Some(format!("{ns}{}", rng.key())),
+                        2 if !live_keys.is_empty() => {
+                            Some(live_keys[rng.below(live_keys.len())].clone())
+                        }
+                        _ => Some(rng.key()),
+                    };
+                    let limit = rng.below(12);
+                    let (scanned, counted) = store
+                        .read_blocking(|txn| {
+                            Ok::<_, StoreError>((
+                                txn.scan(&prefix, after.as_deref(), limit)?,
+                                txn.count(&prefix)?,
+                            ))
+                        })
+                        .unwrap();
+                    assert_eq!(
+                        scanned,
+                        model_scan(&model, &prefix, after.as_deref(), limit),
+                        "step {step}: scan {prefix:?} after {after:?} limit {limit}"
+                    );
+                    assert_eq!(
+                        counted,
+                        model_scan(&model, &prefix, None, usize::MAX).len() as u64
+                    );
+                }
+                7 => {
+                    let wanted = model
+                        .get(&key)
+                        .and_then(|e| e.live.clone())
+                        .map(|(version, value)| Record { value, version });
+                    assert_eq!(get(store, &key), wanted, "step {step}: get {key:?}");
+                }
+                _ => {
+                    // Several writes in one transaction, committed or rolled back as a whole.
+                    let ops: Vec<(String, bool)> = (0..1 + rng.below(4))
+                        .map(|_| (format!("{ns}{}", rng.key()), rng.below(3) > 0))
+                        .collect();
+                    let commit = rng.below(2) == 0;
+                    let value = format!("txn{step}").into_bytes();
+                    let (ops2, value2) = (ops.clone(), value.clone());
+                    let result = store.write_blocking(move |txn| {
+                        let mut outcomes = Vec::new();
+                        for (key, is_put) in &ops2 {
+                            outcomes.push(if *is_put {
+                                txn.put(key, &value2, Expect::Any)?
+                            } else {
+                                u64::from(txn.delete(key, Expect::Any)?)
+                            });
+                        }
+                        if commit {
+                            Ok(outcomes)
+                        } else {
+                            Err(AppError::Refused)
+                        }
+                    });
+                    if commit {
+                        let outcomes = result.unwrap();
+                        for ((key, is_put), outcome) in ops.iter().zip(outcomes) {
+                            if *is_put {
+                                model_put(&mut model, key, &value, outcome);
+                            } else {
+                                assert_eq!(
+                                    outcome == 1,
+                                    model_delete(&mut model, key),
+                                    "step {step}: delete {key:?} in txn"
+                                );
+                            }
+                        }
+                    } else {
+                        assert_eq!(result, Err(AppError::Refused));
+                    }
+                }
+            }
+            if step % 50 == 49 {
+                let all = store.read_blocking(|txn| txn.scan_all(&ns)).unwrap();
+                assert_eq!(
+                    all,
+                    model_scan(&model, &ns, None, usize::MAX),
+                    "step {step}: full state"
+                );
+            }
+        }
+    }
 }

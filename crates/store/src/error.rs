@@ -39,6 +39,10 @@ pub enum StoreError {
     /// The backend stayed busy past its timeout. Retrying later may succeed.
     #[error("the store is busy: {0}")]
     Busy(String),
+    /// A write was started from inside a write transaction's closure, where it could only
+    /// deadlock. Do all the work in the one transaction instead.
+    #[error("a write transaction cannot start another write transaction")]
+    NestedWrite,
     /// Any other backend failure (I/O error, disk full, ...).
     #[error("storage backend error: {0}")]
     Backend(String),

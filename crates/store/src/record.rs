@@ -4,9 +4,9 @@ use std::fmt;
 
 /// A live value and its version.
 ///
-/// Versions start at 1 for a key never written before and strictly increase over the key's whole
-/// life, across deletes: a delete leaves a tombstone that keeps the version, so a key deleted and
-/// created again never reuses a version (no ABA for `Expect::Version` or version-stamped caches).
+/// A key's versions are 1, 2, 3, ... over its whole life, deletes included: a delete leaves a
+/// tombstone that keeps the last version, and a key created again continues after it. So a
+/// version is never reused (no ABA for `Expect::Version` or version-stamped caches).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Record {
     pub value: Vec<u8>,

@@ -162,6 +162,11 @@ impl Backend for SqliteBackend {
 
     fn submit_write(&self, job: Box<dyn WriteJob>) {
         self.counters.submitted();
+        if std::thread::current().id() == self.writer_id {
+            // The writer would wait for itself forever.
+            writer::answer(job, Err(StoreError::NestedWrite), &self.counters);
+            return;
+        }
         let jobs = self.jobs.read().unwrap_or_else(PoisonError::into_inner);
         let Some(sender) = jobs.as_ref() else {
             drop(jobs);

@@ -163,8 +163,8 @@ fn delete(conn: &Connection, key: &str, expect: Expect) -> Result<bool, StoreErr
     if live.is_none() {
         return Ok(false);
     }
-    // Keep a tombstone with a bumped version, so the key never reuses a version.
-    conn.prepare_cached("UPDATE kv SET version = version + 1, value = NULL WHERE key = ?1")
+    // Keep a tombstone with the last version, so a re-created key continues after it.
+    conn.prepare_cached("UPDATE kv SET value = NULL WHERE key = ?1")
         .and_then(|mut stmt| stmt.execute([key.as_bytes()]))
         .map_err(sql_error)?;
     Ok(true)
@@ -178,7 +178,7 @@ fn delete_prefix(conn: &Connection, prefix: &str) -> Result<u64, StoreError> {
     };
     let deleted = conn
         .prepare_cached(
-            "UPDATE kv SET version = version + 1, value = NULL \
+            "UPDATE kv SET value = NULL \
              WHERE key >= ?1 AND key < ?2 AND value IS NOT NULL",
         )
         .and_then(|mut stmt| stmt.execute(params![prefix.as_bytes(), end]))

