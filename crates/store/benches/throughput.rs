@@ -2,6 +2,7 @@
 //!
 //! `cargo bench -p rampart-store --bench throughput`. Divan reports time per operation per
 //! thread; with N threads the store's throughput is N / that time.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::sync::LazyLock;
 use std::sync::atomic::{AtomicU64, Ordering};
