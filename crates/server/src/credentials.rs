@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, RwLock};
 use base64::Engine as _;
 use rampart_aws_types::AwsError;
 use rampart_crypto::MasterKey;
-use rampart_services::{Principal, PrincipalKind};
+use rampart_services::Principal;
 use rampart_sigv4::SigningKey;
 use rampart_store::Store;
 use zeroize::Zeroizing;
@@ -107,13 +107,11 @@ impl Credentials {
         );
         let principal = match rec.owner {
             KeyOwner::Root => Principal::root(&rec.account_id, access_key_id),
-            KeyOwner::User { name, user_id } => Principal {
-                arn: format!("arn:aws:iam::{}:user/{name}", rec.account_id),
-                kind: PrincipalKind::IamUser { name },
-                account: rec.account_id.clone(),
+            KeyOwner::User {
+                name,
                 user_id,
-                access_key_id: access_key_id.to_string(),
-            },
+                path,
+            } => Principal::user(&rec.account_id, &name, &path, &user_id, access_key_id),
         };
         let entry = Arc::new(KeyEntry {
             principal,

@@ -22,7 +22,15 @@ pub enum KeyOwner {
     User {
         name: String,
         user_id: String,
+        /// The user's path (`/` or `/division/`), part of its ARN. Kept in step by IAM's
+        /// UpdateUser.
+        #[serde(default = "root_path")]
+        path: String,
     },
+}
+
+fn root_path() -> String {
+    "/".to_string()
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
