@@ -3,6 +3,19 @@
 //! `Store` turns each caller's typed closure into a job object; a backend only runs jobs. A write
 //! job may be run more than once (a PostgreSQL backend re-runs it after a serialization failure),
 //! and it is answered through `finish` only once the backend knows whether its work committed.
+//!
+//! How a PostgreSQL backend maps onto this seam (the design keeps it possible):
+//! - `submit_write`: take a pooled connection on a blocking thread, `BEGIN ISOLATION LEVEL
+//!   SERIALIZABLE`, `job.run(&mut txn)` where each `Txn` call runs one statement (blocking on
+//!   tokio-postgres through a runtime handle), `COMMIT` on `Keep` / `ROLLBACK` on `Discard`; on
+//!   SQLSTATE 40001/40P01 run the job again (it is `FnMut` for this); then `finish`. PostgreSQL
+//!   group-commits concurrent transactions by itself, and serializability comes from SSI rather
+//!   than a single writer, so `Expect` checks must read the row in the same transaction (they do).
+//! - `read_blocking`: `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY` for a snapshot.
+//! - Schema: `kv(key bytea PRIMARY KEY, version bigint NOT NULL, value bytea)` (or `text COLLATE
+//!   "C"`), tombstones as NULL values, and `meta(schema_version)`, exactly as the SQLite backend.
+//! - Rules shared by every backend (limits, `Expect`, versions, prefix ranges) live in this crate,
+//!   so both backends apply them the same way; `conformance` checks the result.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 

@@ -62,3 +62,26 @@ pub(super) fn private_file_options() -> OpenOptions {
     }
     options
 }
+
+/// Makes a newly created file's directory entry durable, so a power cut right after the first
+/// commits cannot lose the whole database file. (SQLite does the same for the WAL it creates.)
+pub(super) fn sync_parent_directory(path: &Path) -> Result<(), StoreError> {
+    #[cfg(unix)]
+    {
+        let parent = match path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent,
+            _ => Path::new("."),
+        };
+        File::open(parent)
+            .and_then(|dir| dir.sync_all())
+            .map_err(|error| {
+                StoreError::Backend(format!(
+                    "cannot sync directory {}: {error}",
+                    parent.display()
+                ))
+            })?;
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}

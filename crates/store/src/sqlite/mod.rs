@@ -85,12 +85,16 @@ impl SqliteBackend {
     ) -> Result<SqliteBackend, StoreError> {
         let lock = lock::acquire(path)?;
         // Create the file ourselves so it is private; SQLite gives the WAL the same mode.
+        let is_new = !path.exists();
         lock::private_file_options()
             .truncate(false)
             .open(path)
             .map_err(|error| {
                 StoreError::Backend(format!("cannot open {}: {error}", path.display()))
             })?;
+        if is_new && durable {
+            lock::sync_parent_directory(path)?;
+        }
         let conn = Connection::open_with_flags(
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
