@@ -4,8 +4,11 @@
 /// (`Principal`, `Resource`) and the size limit IAM enforces.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum PolicyKind {
-    /// A customer or AWS managed policy (also used as a permissions boundary).
+    /// A customer managed policy (also used as a permissions boundary): 6,144 characters.
     Managed,
+    /// An AWS managed policy: same rules as `Managed`, without the size quota (AWS's own
+    /// policies, such as ReadOnlyAccess, are far larger than customers may write).
+    AwsManaged,
     /// An inline policy on a user (2,048 characters for all of the user's inline policies).
     InlineUser,
     /// An inline policy on a group (5,120 characters).
@@ -54,6 +57,7 @@ impl PolicyKind {
         matches!(
             self,
             PolicyKind::Managed
+                | PolicyKind::AwsManaged
                 | PolicyKind::InlineUser
                 | PolicyKind::InlineGroup
                 | PolicyKind::InlineRole
@@ -65,6 +69,7 @@ impl PolicyKind {
     pub(crate) fn size_limit(self) -> (usize, &'static str) {
         match self {
             PolicyKind::Managed => (6_144, "Cannot exceed quota for PolicySize: 6144"),
+            PolicyKind::AwsManaged => (usize::MAX, ""),
             PolicyKind::InlineUser => {
                 (2_048, "Maximum policy size of 2048 bytes exceeded for user")
             }

@@ -22,6 +22,7 @@
 )]
 
 mod arn;
+mod catalogue;
 mod compile;
 mod condition;
 mod context;
@@ -30,10 +31,12 @@ mod error;
 mod evaluate;
 mod hash;
 mod kind;
+mod lint;
 mod parse;
 mod pattern;
 mod value;
 
+pub use catalogue::{Catalogue, KeyType};
 pub use compile::{CompiledPolicy, PrincipalMatch};
 pub use condition::{Operator, SetQualifier};
 pub use context::{ContextEntry, ContextValue, Principal, PrincipalKind, RequestContext};
@@ -46,3 +49,4 @@ pub use evaluate::{
     evaluate,
 };
 pub use kind::PolicyKind;
+pub use lint::{Finding, Severity};
