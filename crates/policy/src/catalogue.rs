@@ -167,7 +167,7 @@ impl Catalogue {
                 let (name, ty) = k.rsplit_once('=').unwrap_or((k, "String"));
                 let ty = KeyType::parse(ty);
                 let lower = name.to_lowercase();
-                if lower.contains("${") {
+                if lower.contains("${") || lower.contains('<') {
                     svc.key_patterns
                         .push((Matcher::lowercase(&template_to_glob(&lower)), ty));
                 } else {
@@ -276,22 +276,26 @@ impl Catalogue {
     }
 }
 
-/// `aws:RequestTag/${TagKey}` -> `aws:RequestTag/*`.
+/// `aws:RequestTag/${TagKey}` or `s3:ExistingObjectTag/<key>` -> `.../*`.
 fn template_to_glob(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    let mut rest = s;
-    while let Some(i) = rest.find("${") {
-        out.push_str(rest.get(..i).unwrap_or(""));
-        match rest.get(i..).and_then(|r| r.find('}')) {
-            Some(j) => {
+    let mut in_var: Option<char> = None;
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match (in_var, c) {
+            (None, '$') if chars.peek() == Some(&'{') => {
+                chars.next();
+                in_var = Some('}');
                 out.push('*');
-                rest = rest.get(i + j + 1..).unwrap_or("");
             }
-            None => {
-                rest = "";
+            (None, '<') => {
+                in_var = Some('>');
+                out.push('*');
             }
+            (Some(end), c) if c == end => in_var = None,
+            (Some(_), _) => {}
+            (None, c) => out.push(c),
         }
     }
-    out.push_str(rest);
     out
 }
