@@ -19,6 +19,9 @@ use rampart_services::credentials::{
 /// A known access key, ready to verify signatures.
 pub struct KeyEntry {
     pub principal: Principal,
+    /// For STS sessions: the token the entry was opened from (a different token with the same
+    /// key id is opened afresh).
+    session_token: Option<String>,
     secret: Zeroizing<String>,
     /// Derived signing keys by scope `date/region/service`; a handful per key at most.
     signing_keys: Mutex<Vec<(String, SigningKey)>>,
@@ -44,6 +47,16 @@ impl KeyEntry {
     }
 }
 
+/// Why temporary credentials were refused.
+#[derive(Debug)]
+pub enum SessionFailure {
+    /// Unknown or altered token, or a token presented with the wrong key (`InvalidClientTokenId`).
+    Invalid,
+    /// `ExpiredToken`.
+    Expired,
+    Internal(AwsError),
+}
+
 pub struct Credentials {
     store: Store,
     master_key: Arc<MasterKey>,
@@ -59,7 +72,70 @@ impl Credentials {
         }
     }
 
-    /// The key entry for an access key id, or `None` if no such active key exists.
+    /// Resolves the credentials a request was signed with: a long-term key (AKIA, from the
+    /// store) or an STS session (ASIA, from its sealed token). `Ok(None)`: unknown key.
+    pub async fn authenticate(
+        &self,
+        access_key_id: &str,
+        security_token: Option<&str>,
+        now: i64,
+    ) -> Result<Option<Arc<KeyEntry>>, SessionFailure> {
+        if access_key_id.starts_with("ASIA") {
+            let token = security_token.ok_or(SessionFailure::Invalid)?;
+            return self.session(access_key_id, token, now).map(Some);
+        }
+        if security_token.is_some() {
+            // A session token only goes with the temporary key it was issued with.
+            return Err(SessionFailure::Invalid);
+        }
+        self.lookup(access_key_id)
+            .await
+            .map_err(SessionFailure::Internal)
+    }
+
+    fn session(
+        &self,
+        access_key_id: &str,
+        token: &str,
+        now: i64,
+    ) -> Result<Arc<KeyEntry>, SessionFailure> {
+        if let Some(entry) = self
+            .cache
+            .read()
+            .ok()
+            .and_then(|c| c.get(access_key_id).cloned())
+        {
+            if entry.session_token.as_deref() == Some(token) {
+                let expires = entry.principal.session.as_ref().map_or(0, |s| s.expires_at);
+                return if now < expires {
+                    Ok(entry)
+                } else {
+                    Err(SessionFailure::Expired)
+                };
+            }
+        }
+        let claims = rampart_sts::session::open(&self.master_key, access_key_id, token, now)
+            .map_err(|e| match e {
+                rampart_sts::session::TokenError::Expired => SessionFailure::Expired,
+                rampart_sts::session::TokenError::Invalid => SessionFailure::Invalid,
+            })?;
+        let entry = Arc::new(KeyEntry {
+            principal: claims.principal(),
+            session_token: Some(token.to_string()),
+            secret: Zeroizing::new(claims.secret_access_key.clone()),
+            signing_keys: Mutex::new(Vec::new()),
+        });
+        if let Ok(mut cache) = self.cache.write() {
+            // Sessions are many and short-lived: keep the cache bounded.
+            if cache.len() > 100_000 {
+                cache.retain(|id, _| !id.starts_with("ASIA"));
+            }
+            cache.insert(access_key_id.to_string(), entry.clone());
+        }
+        Ok(entry)
+    }
+
+    /// The key entry for a long-term access key id, or `None` if no such active key exists.
     pub async fn lookup(&self, access_key_id: &str) -> Result<Option<Arc<KeyEntry>>, AwsError> {
         if let Some(entry) = self
             .cache
@@ -115,6 +191,7 @@ impl Credentials {
         };
         let entry = Arc::new(KeyEntry {
             principal,
+            session_token: None,
             secret,
             signing_keys: Mutex::new(Vec::new()),
         });

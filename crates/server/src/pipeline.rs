@@ -14,6 +14,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 use crate::audit::{self, Trace};
+use crate::credentials::SessionFailure;
 use crate::protocol::{self, Proto};
 use crate::state::AppState;
 
@@ -33,8 +34,12 @@ pub async fn handle(state: Arc<AppState>, remote: SocketAddr, request: Request<B
         target: None,
         principal: None,
         claimed_access_key: None,
+        key_account: None,
         input: None,
         output: None,
+        resources: Vec::new(),
+        session: Default::default(),
+        tls: None,
     };
     // Until the target is known, errors are rendered in the protocol the request looks like.
     let mut proto = Proto::guess(&parts.headers);
@@ -49,7 +54,10 @@ pub async fn handle(state: Arc<AppState>, remote: SocketAddr, request: Request<B
         }
     };
     let event = audit::event(&trace, result.as_ref().err());
-    state.audit.record(event).await;
+    if let Err(error) = state.audit.record(event).await {
+        // --audit-mode fail-closed: no durable record, no answer.
+        return protocol::encode_error(proto, trace.target.as_ref(), &error, &trace.request_id);
+    }
     response
 }
 
@@ -100,12 +108,25 @@ async fn run(
     )
     .map_err(|e| sig_error(&e, *proto))?;
     trace.region = region.clone();
-    let principal = match state
+    let entry = state
         .credentials
-        .lookup(&auth.credential.access_key_id)
-        .await?
-    {
+        .authenticate(
+            &auth.credential.access_key_id,
+            auth.security_token.as_deref(),
+            trace.now.unix_timestamp(),
+        )
+        .await;
+    let entry = match entry {
+        Ok(entry) => entry,
+        Err(SessionFailure::Invalid) => {
+            return Err(sig_error(&SigError::InvalidClientTokenId, *proto));
+        }
+        Err(SessionFailure::Expired) => return Err(sig_error(&SigError::ExpiredToken, *proto)),
+        Err(SessionFailure::Internal(e)) => return Err(e),
+    };
+    let principal = match entry {
         Some(entry) => {
+            trace.key_account = Some(entry.principal.account.clone());
             let key = entry.signing_key(
                 &auth.credential.date,
                 &auth.credential.region,
@@ -157,6 +178,7 @@ async fn run(
         state.node.clone(),
     ));
     let result = handler(ctx.clone(), input).await;
+    trace.resources = ctx.resources();
     let result = fail_closed(
         result,
         ctx.auth_state(),

@@ -8,16 +8,22 @@
         clippy::indexing_slicing
     )
 )]
+pub mod credentials;
+pub mod session;
+mod tokens;
+
 use std::sync::Arc;
 
 use rampart_aws_types::AwsError;
-use serde_json::{Value, json};
-
 use rampart_services::{Ctx, Handler, HandlerFuture};
+use serde_json::{Value, json};
 
 pub fn handler(operation: &str) -> Option<Handler> {
     Some(match operation {
         "GetCallerIdentity" => get_caller_identity,
+        "GetSessionToken" => tokens::get_session_token,
+        "GetFederationToken" => tokens::get_federation_token,
+        "GetAccessKeyInfo" => get_access_key_info,
         _ => return None,
     })
 }
@@ -30,5 +36,24 @@ fn get_caller_identity(ctx: Arc<Ctx>, _input: Value) -> HandlerFuture {
         ctx.mark_unauthenticated();
         let p = &ctx.principal;
         Ok::<Value, AwsError>(json!({ "UserId": p.user_id, "Account": p.account, "Arn": p.arn }))
+    })
+}
+
+/// `sts:GetAccessKeyInfo`: the account an access key belongs to, decoded from the key id.
+fn get_access_key_info(ctx: Arc<Ctx>, input: Value) -> HandlerFuture {
+    Box::pin(async move {
+        ctx.authorize("sts:GetAccessKeyInfo", "*", &[])?;
+        let id = input
+            .get("AccessKeyId")
+            .and_then(Value::as_str)
+            .unwrap_or("");
+        let account = rampart_aws_types::ids::account_of_access_key_id(id).ok_or_else(|| {
+            AwsError::new(
+                "InvalidParameterValue",
+                400,
+                format!("The access key ID {id} is not valid."),
+            )
+        })?;
+        Ok(json!({ "Account": account }))
     })
 }
