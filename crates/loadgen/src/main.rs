@@ -111,12 +111,20 @@ enum Protocol {
 }
 
 fn credentials(args: &Args) -> Result<Credentials, String> {
-    if let (Some(access_key_id), Some(secret)) = (&args.access_key, &args.secret_key) {
-        return Ok(Credentials {
-            access_key_id: access_key_id.clone(),
-            secret_access_key: secret.clone(),
-            session_token: args.session_token.clone().filter(|t| !t.is_empty()),
-        });
+    match (&args.access_key, &args.secret_key) {
+        (Some(access_key_id), Some(secret)) => {
+            return Ok(Credentials {
+                access_key_id: access_key_id.clone(),
+                secret_access_key: secret.clone(),
+                session_token: args.session_token.clone().filter(|t| !t.is_empty()),
+            });
+        }
+        (None, Some(_)) => {
+            return Err(
+                "--secret-key (or AWS_SECRET_ACCESS_KEY) given without --access-key".into(),
+            );
+        }
+        _ => {}
     }
     let path = match &args.credentials_file {
         Some(p) => p.clone(),
