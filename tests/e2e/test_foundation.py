@@ -187,7 +187,8 @@ def test_wrong_target_is_unknown_operation(server):
 
 
 def test_modelled_but_unbuilt_operation_is_not_implemented(server):
-    status, _, body = signed_json(server, "TrentService.ListKeys", b"{}")
+    # Custom key stores (CloudHSM-backed KMS) are modelled but not built.
+    status, _, body = signed_json(server, "TrentService.ConnectCustomKeyStore", b"{\"CustomKeyStoreId\": \"cks-1234567890abcdef0\"}")
     assert status == 501, body
     assert json.loads(body)["__type"].endswith("NotImplemented")
 

@@ -13,6 +13,19 @@ pub enum LogFormat {
     Json,
 }
 
+/// What happens when a request's audit event cannot be made durable (see `audit.rs`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuditMode {
+    /// Requests wait for their event's commit; a failing store is retried, never dropped.
+    BestEffort,
+    /// A request fails if its event cannot be made durable.
+    FailClosed,
+    /// No audit at all: a benchmarking aid to measure the audit's cost. Never in production.
+    #[value(hide = true)]
+    Off,
+}
+
 /// `rampart serve` options. Every flag can also be set as an environment variable or in the
 /// config file (same name, with underscores: `data_dir = "..."`).
 #[derive(Debug, Args, Default)]
@@ -42,6 +55,32 @@ pub struct ServeArgs {
     /// Largest request body accepted, in bytes; larger ones get HTTP 413 [default: 1048576]
     #[arg(long, env = "RAMPART_MAX_BODY_BYTES")]
     pub max_body_bytes: Option<usize>,
+    /// Log the policy engine's trace for every denied request (for debugging policies)
+    #[arg(long, env = "RAMPART_EXPLAIN", num_args = 0..=1, default_missing_value = "true")]
+    pub explain: Option<bool>,
+    /// best-effort (requests wait for their audit event; never dropped) or fail-closed
+    /// (a request fails if its event cannot be made durable) [default: best-effort]
+    #[arg(long, env = "RAMPART_AUDIT_MODE", value_enum)]
+    pub audit_mode: Option<AuditMode>,
+    /// Longest time a trail's events wait before a log file is delivered, in seconds [default: 300]
+    #[arg(long, env = "RAMPART_TRAIL_DELIVERY_SECONDS")]
+    pub trail_delivery_seconds: Option<u64>,
+    /// Period of digest files for trails with log file validation, in seconds [default: 3600]
+    #[arg(long, env = "RAMPART_TRAIL_DIGEST_SECONDS")]
+    pub trail_digest_seconds: Option<u64>,
+    /// S3-compatible endpoint trails deliver to (path-style, e.g. http://127.0.0.1:9000);
+    /// without it trails write under <data-dir>/trails/<bucket>/
+    #[arg(long, env = "RAMPART_TRAIL_S3_ENDPOINT")]
+    pub trail_s3_endpoint: Option<String>,
+    /// Region to sign S3 requests for [default: the --region]
+    #[arg(long, env = "RAMPART_TRAIL_S3_REGION")]
+    pub trail_s3_region: Option<String>,
+    /// Access key id for the S3 endpoint
+    #[arg(long, env = "RAMPART_TRAIL_S3_ACCESS_KEY_ID")]
+    pub trail_s3_access_key_id: Option<String>,
+    /// Secret access key for the S3 endpoint (prefer the environment variable or config file)
+    #[arg(long, env = "RAMPART_TRAIL_S3_SECRET_ACCESS_KEY", hide_env_values = true)]
+    pub trail_s3_secret_access_key: Option<String>,
     /// TOML file with any of the options above
     #[arg(long, env = "RAMPART_CONFIG")]
     pub config: Option<PathBuf>,
@@ -59,6 +98,14 @@ struct FileConfig {
     log_format: Option<LogFormat>,
     log_level: Option<String>,
     max_body_bytes: Option<usize>,
+    explain: Option<bool>,
+    audit_mode: Option<AuditMode>,
+    trail_delivery_seconds: Option<u64>,
+    trail_digest_seconds: Option<u64>,
+    trail_s3_endpoint: Option<String>,
+    trail_s3_region: Option<String>,
+    trail_s3_access_key_id: Option<String>,
+    trail_s3_secret_access_key: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -71,6 +118,14 @@ pub struct Config {
     pub log_format: LogFormat,
     pub log_level: String,
     pub max_body_bytes: usize,
+    pub explain: bool,
+    pub audit_mode: AuditMode,
+    pub trail_delivery_seconds: u64,
+    pub trail_digest_seconds: u64,
+    pub trail_s3_endpoint: Option<String>,
+    pub trail_s3_region: Option<String>,
+    pub trail_s3_access_key_id: Option<String>,
+    pub trail_s3_secret_access_key: Option<String>,
 }
 
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:4566";
@@ -113,6 +168,27 @@ impl Config {
                 .max_body_bytes
                 .or(file.max_body_bytes)
                 .unwrap_or(DEFAULT_MAX_BODY_BYTES),
+            explain: args.explain.or(file.explain).unwrap_or(false),
+            audit_mode: args
+                .audit_mode
+                .or(file.audit_mode)
+                .unwrap_or(AuditMode::BestEffort),
+            trail_delivery_seconds: args
+                .trail_delivery_seconds
+                .or(file.trail_delivery_seconds)
+                .unwrap_or(300)
+                .max(1),
+            trail_digest_seconds: args
+                .trail_digest_seconds
+                .or(file.trail_digest_seconds)
+                .unwrap_or(3600)
+                .max(1),
+            trail_s3_endpoint: args.trail_s3_endpoint.or(file.trail_s3_endpoint),
+            trail_s3_region: args.trail_s3_region.or(file.trail_s3_region),
+            trail_s3_access_key_id: args.trail_s3_access_key_id.or(file.trail_s3_access_key_id),
+            trail_s3_secret_access_key: args
+                .trail_s3_secret_access_key
+                .or(file.trail_s3_secret_access_key),
         };
         if let Some(id) = &config.account_id {
             if !rampart_aws_types::is_account_id(id) {

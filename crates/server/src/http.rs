@@ -23,20 +23,31 @@ pub async fn serve(config: Config) -> Result<(), String> {
     }
     let node = bootstrap::open(&config)?;
     let master_key = Arc::new(node.master_key);
-    let (audit_sink, audit_writer) = audit::start(node.store.clone());
+    let (audit_sink, audit_writer) = audit::start(
+        node.store.clone(),
+        node.default_account.clone(),
+        config.audit_mode,
+    );
     let credentials = Arc::new(credentials::Credentials::new(
         node.store.clone(),
         master_key.clone(),
     ));
+    // Every request is decided by IAM's policy logic over IAM's records.
+    let iam_authz = Arc::new(rampart_authz::IamAuthorizer::new(
+        node.store.clone(),
+        config.explain,
+    ));
     let shared = rampart_services::Node {
         store: node.store.clone(),
         master_key,
-        authorizer: Arc::new(rampart_services::RootOnlyAuthorizer),
+        authorizer: iam_authz.clone(),
         credential_cache: credentials.clone(),
+        service_events: Arc::new(audit_sink.clone()),
     };
     let (stop_jobs, jobs_stopped) = tokio::sync::watch::channel(false);
     let jobs = jobs::start(shared.clone(), jobs_stopped);
     let state = Arc::new(AppState {
+        iam_authz,
         credentials,
         node: shared,
         audit: audit_sink,

@@ -187,6 +187,10 @@ async fn run(
         &target.operation,
     );
     let output = result?;
+    if target.signing_name() == "iam" && !audit::is_read_only(&target.operation) {
+        // Any change to IAM may change someone's permissions: the next decision reloads.
+        state.iam_authz.invalidate();
+    }
     trace.output = Some(output.clone());
     Ok(output)
 }

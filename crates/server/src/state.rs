@@ -6,6 +6,8 @@ use crate::config::Config;
 use crate::credentials::Credentials;
 
 pub struct AppState {
+    /// The authorizer, for invalidating its cache after IAM changes.
+    pub iam_authz: std::sync::Arc<rampart_authz::IamAuthorizer>,
     pub config: Config,
     /// Store, master key and authorizer, shared with every handler.
     pub node: Node,

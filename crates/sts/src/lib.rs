@@ -8,6 +8,7 @@
         clippy::indexing_slicing
     )
 )]
+mod assume_role;
 pub mod credentials;
 pub mod session;
 mod tokens;
@@ -21,6 +22,7 @@ use serde_json::{Value, json};
 pub fn handler(operation: &str) -> Option<Handler> {
     Some(match operation {
         "GetCallerIdentity" => get_caller_identity,
+        "AssumeRole" => assume_role::assume_role,
         "GetSessionToken" => tokens::get_session_token,
         "GetFederationToken" => tokens::get_federation_token,
         "GetAccessKeyInfo" => get_access_key_info,
