@@ -9,6 +9,7 @@
     )
 )]
 
+mod accounts_cli;
 mod audit;
 mod audit_cli;
 mod bootstrap;
@@ -44,6 +45,17 @@ enum Command {
     /// Inspect the audit trail of a stopped server.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Create and list accounts (on a stopped server's data directory).
+    #[command(subcommand)]
+    Accounts(AccountsCommand),
+}
+
+#[derive(Subcommand)]
+enum AccountsCommand {
+    /// Create an account with its own root credentials (profile `rampart-<id>`).
+    Create(accounts_cli::CreateArgs),
+    /// List the accounts: id, name, creation time.
+    List(accounts_cli::ListArgs),
 }
 
 #[derive(Subcommand)]
@@ -55,6 +67,19 @@ enum AuditCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Accounts(command) => {
+            let result = match command {
+                AccountsCommand::Create(args) => accounts_cli::create(&args),
+                AccountsCommand::List(args) => accounts_cli::list(&args),
+            };
+            match result {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("rampart: {e}");
+                    ExitCode::FAILURE
+                }
+            }
+        }
         Command::Audit(AuditCommand::Export(args)) => match audit_cli::export(&args) {
             Ok(()) => ExitCode::SUCCESS,
             Err(e) => {
