@@ -296,3 +296,17 @@ def test_reset_does_not_exist_without_dev(server):
     assert status != 200
     assert status < 500
     assert server.client("sts").get_caller_identity()["Account"] == account_of(server)
+
+
+@pytest.mark.parametrize("authorization", [
+    "AWS4-HMAC-SHA256 SignedHeaders=host;x-amz-date, Signature=abcd",
+    "AWS4-HMAC-SHA256 Credential=AKIAIOSFODNN7EXAMPLE/20150830/us-east-1/sts/aws4_request, Signature=00",
+    "AWS4-HMAC-SHA256 garbage",
+])
+def test_malformed_authorization_is_incomplete_signature(server, authorization):
+    headers = dict(STS_FORM)
+    headers["Authorization"] = authorization
+    headers["X-Amz-Date"] = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+    status, _, body = raw_request("POST", server.endpoint + "/", headers, GCI_BODY)
+    assert 400 <= status < 500, body
+    assert b"<Code>IncompleteSignature</Code>" in body, body
