@@ -1,101 +1,163 @@
-//! The audit hook: one CloudTrail-shaped event for every request — success, failure and
-//! authentication failure. Events go through a bounded queue to a writer task that commits them
-//! in groups (one durable store transaction per batch). A full queue makes requests wait; no
-//! event is dropped silently. Stored events are hash-chained (each record carries the SHA-256 of
-//! the previous one), the base CloudTrail's digests build on.
+//! The audit hook: one CloudTrail event for every request — success, failure and
+//! authentication failure — and for every background action (`AwsServiceEvent`). Events go
+//! through a bounded queue to a writer task that commits them in groups: one durable store
+//! transaction per batch holds the events (hash-chained, `rampart_cloudtrail::stored`), their
+//! LookupEvents index entries and the chain head.
+//!
+//! A request waits until its event is committed, so an acknowledged request's event survives a
+//! crash. A full queue makes requests wait; no event is dropped silently. `--audit-mode`:
+//! - `best-effort` (default): if the store refuses a batch, requests proceed (loudly logged) and
+//!   the writer keeps retrying the batch until it is stored.
+//! - `fail-closed`: a request whose event cannot be made durable (write failure, or not durable
+//!   within [`FAIL_CLOSED_WAIT`]) fails with HTTP 500 — the Vault convention for regulated users.
+//!   Its state change, if any, has already happened; the event is still retried.
+//! - `off`: no audit at all. A benchmarking aid to measure the audit's cost; never for use.
+use std::sync::Arc;
 use std::time::Duration;
 
-use aws_lc_rs::digest;
 use rampart_aws_types::{AwsError, ids};
-use rampart_services::Principal;
+use rampart_cloudtrail::index;
+use rampart_cloudtrail::record::{self, ApiCall, Caller, SessionFacts, TlsDetails};
+use rampart_cloudtrail::stored::{self, HEAD_KEY, Head};
+use rampart_services::{AuditResource, Principal, ServiceEvent, ServiceEventSink};
 use rampart_store::{Expect, Store, StoreError};
-use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use time::OffsetDateTime;
+use tokio::sync::{mpsc, oneshot};
 
+use crate::config::AuditMode;
 use crate::protocol::{self, Target};
-use tokio::sync::mpsc;
 
 /// Queue depth before requests start to wait for the writer.
 const QUEUE_CAPACITY: usize = 16_384;
 /// Most events committed in one transaction.
 const MAX_BATCH: usize = 2_048;
+/// How long a fail-closed request waits for its event to become durable.
+pub const FAIL_CLOSED_WAIT: Duration = Duration::from_secs(10);
 
-pub const HEAD_KEY: &str = "sys/audit-head";
-pub fn event_key(seq: u64) -> String {
-    format!("sys/audit/{seq:020}")
-}
-
-/// One stored audit record.
-#[derive(Debug, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct StoredEvent {
-    pub seq: u64,
-    /// Hex SHA-256 of the previous record's `hash` and this event's bytes.
-    pub hash: String,
-    pub prev_hash: String,
-    pub event: Value,
-}
-
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct Head {
-    seq: u64,
-    hash: String,
+/// One queued event and, when someone waits for it, where to say it is durable (or not).
+struct Queued {
+    event: Value,
+    ack: Option<oneshot::Sender<bool>>,
 }
 
 #[derive(Clone)]
 pub struct AuditSink {
-    tx: mpsc::Sender<Value>,
+    tx: mpsc::Sender<Queued>,
+    mode: AuditMode,
 }
 
 impl AuditSink {
-    /// Queues one event; waits while the queue is full.
-    pub async fn record(&self, event: Value) {
-        if self.tx.send(event).await.is_err() {
+    /// Queues one event and waits until it is committed (or, in best-effort mode, until the
+    /// writer has tried). `Err` only in fail-closed mode: the request must fail.
+    pub async fn record(&self, event: Value) -> Result<(), AwsError> {
+        if self.mode == AuditMode::Off {
+            return Ok(());
+        }
+        let (ack, durable) = oneshot::channel();
+        let queued = Queued {
+            event,
+            ack: Some(ack),
+        };
+        if self.tx.send(queued).await.is_err() {
             tracing::error!("audit writer has stopped; an event could not be queued");
+            return self.failed();
+        }
+        let ok = match self.mode {
+            AuditMode::FailClosed => matches!(
+                tokio::time::timeout(FAIL_CLOSED_WAIT, durable).await,
+                Ok(Ok(true))
+            ),
+            _ => matches!(durable.await, Ok(true)),
+        };
+        if ok { Ok(()) } else { self.failed() }
+    }
+
+    fn failed(&self) -> Result<(), AwsError> {
+        match self.mode {
+            AuditMode::FailClosed => Err(AwsError::internal(
+                "The request could not be audited durably and was refused (--audit-mode fail-closed).",
+            )),
+            _ => Ok(()),
         }
     }
 }
 
-/// Starts the writer. The returned handle finishes once every sink clone is dropped and the
-/// queue is drained to the store.
-pub fn start(store: Store) -> (AuditSink, tokio::task::JoinHandle<()>) {
-    let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
-    let handle = tokio::spawn(writer(store, rx));
-    (AuditSink { tx }, handle)
+/// Background jobs' events take the same path as requests' events.
+impl ServiceEventSink for AuditSink {
+    fn emit(&self, event: ServiceEvent) -> rampart_services::service_events::EmitFuture<'_> {
+        Box::pin(async move {
+            let id = ids::request_id().unwrap_or_default();
+            let _ = self.record(record::service_event(&event, &id)).await;
+        })
+    }
 }
 
-async fn writer(store: Store, mut rx: mpsc::Receiver<Value>) {
+/// Starts the writer. Events without an account (authentication failures with an unknown key)
+/// are indexed under `default_account`. The returned handle finishes once every sink clone is
+/// dropped and the queue is drained to the store.
+pub fn start(
+    store: Store,
+    default_account: String,
+    mode: AuditMode,
+) -> (AuditSink, tokio::task::JoinHandle<()>) {
+    let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
+    let handle = tokio::spawn(writer(store, Arc::new(default_account), rx));
+    (AuditSink { tx, mode }, handle)
+}
+
+async fn writer(store: Store, default_account: Arc<String>, mut rx: mpsc::Receiver<Queued>) {
     let mut head = load_head(&store).await;
-    let mut batch: Vec<Value> = Vec::with_capacity(MAX_BATCH);
+    let mut batch: Vec<Queued> = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let records = chain(&mut head, &batch);
+        let events: Vec<Value> = batch.iter_mut().map(|q| q.event.take()).collect();
+        let mut acks: Vec<oneshot::Sender<bool>> = batch.drain(..).filter_map(|q| q.ack).collect();
+        let records = stored::chain(&mut head, &events);
+        let indexed: Arc<Vec<(String, Vec<u8>, Vec<String>)>> = Arc::new(
+            records
+                .into_iter()
+                .zip(events.iter())
+                .map(|((seq, key, bytes), event)| {
+                    (key, bytes, index::index_keys(event, seq, &default_account))
+                })
+                .collect(),
+        );
         let head_json = serde_json::to_vec(&head).unwrap_or_default();
         let mut delay = Duration::from_millis(10);
         loop {
-            let attempt = records.clone();
+            let attempt = indexed.clone();
             let head_json = head_json.clone();
             let result = store
                 .write(move |tx| {
-                    for (key, value) in &attempt {
+                    for (key, value, index_keys) in attempt.iter() {
                         tx.put(key, value, Expect::Absent)?;
+                        for k in index_keys {
+                            tx.put(k, b"", Expect::Any)?;
+                        }
                     }
                     tx.put(HEAD_KEY, &head_json, Expect::Any)?;
                     Ok::<_, StoreError>(())
                 })
                 .await;
             match result {
-                Ok(()) => break,
+                Ok(()) => {
+                    for ack in acks.drain(..) {
+                        let _ = ack.send(true);
+                    }
+                    break;
+                }
                 Err(e) => {
-                    // Keep the events and retry: requests back up behind a full queue rather
-                    // than lose their records.
-                    tracing::error!(error = %e, events = records.len(), "audit batch could not be written; retrying");
+                    // Tell the waiting requests (fail-closed ones fail), keep the events and
+                    // retry: later requests back up behind a full queue rather than lose records.
+                    tracing::error!(error = %e, events = indexed.len(), "audit batch could not be written; retrying");
+                    for ack in acks.drain(..) {
+                        let _ = ack.send(false);
+                    }
                     tokio::time::sleep(delay).await;
                     delay = (delay * 2).min(Duration::from_secs(5));
                 }
             }
         }
-        batch.clear();
     }
 }
 
@@ -113,31 +175,6 @@ async fn load_head(store: &Store) -> Head {
     }
 }
 
-/// Assigns sequence numbers and hashes, advancing `head`.
-fn chain(head: &mut Head, events: &[Value]) -> Vec<(String, Vec<u8>)> {
-    events
-        .iter()
-        .map(|event| {
-            let bytes = serde_json::to_vec(event).unwrap_or_default();
-            let mut ctx = digest::Context::new(&digest::SHA256);
-            ctx.update(head.hash.as_bytes());
-            ctx.update(&bytes);
-            let hash = hex::encode(ctx.finish());
-            head.seq += 1;
-            let record = StoredEvent {
-                seq: head.seq,
-                hash: hash.clone(),
-                prev_hash: std::mem::replace(&mut head.hash, hash),
-                event: event.clone(),
-            };
-            (
-                event_key(head.seq),
-                serde_json::to_vec(&record).unwrap_or_default(),
-            )
-        })
-        .collect()
-}
-
 /// What the audit record needs to know about a request, filled in as the pipeline goes.
 pub struct Trace {
     pub now: OffsetDateTime,
@@ -150,12 +187,21 @@ pub struct Trace {
     pub principal: Option<Principal>,
     /// Access key named by a request that failed authentication.
     pub claimed_access_key: Option<String>,
+    /// The account owning the claimed access key, when the key exists (a failed signature with
+    /// a real key is recorded in its owner's account).
+    pub key_account: Option<String>,
     pub input: Option<Value>,
     pub output: Option<Value>,
+    /// Resources the handler reported (`Ctx::record_resource`).
+    pub resources: Vec<AuditResource>,
+    /// Session facts for temporary credentials.
+    pub session: SessionFacts,
+    /// Set when the request came over TLS.
+    pub tls: Option<TlsDetails>,
 }
 
 /// Operations CloudTrail marks `readOnly`: those that only read state.
-fn is_read_only(operation: &str) -> bool {
+pub fn is_read_only(operation: &str) -> bool {
     const READ_PREFIXES: [&str; 8] = [
         "Get", "List", "Describe", "Lookup", "Search", "Simulate", "Validate", "Decrypt",
     ];
@@ -164,14 +210,9 @@ fn is_read_only(operation: &str) -> bool {
         || operation == "VerifyMac"
 }
 
-/// The CloudTrail record for this request. Inputs and outputs are redacted from the model.
+/// The CloudTrail record for this request. Inputs and outputs are redacted from the model; the
+/// error code is the one the wire sent (`AccessDeniedException` for JSON services).
 pub fn event(trace: &Trace, error: Option<&AwsError>) -> Value {
-    let event_time = trace
-        .now
-        .replace_nanosecond(0)
-        .unwrap_or(trace.now)
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default();
     let (source, name) = match &trace.target {
         Some(t) => (
             format!("{}.amazonaws.com", t.event_source_prefix()),
@@ -179,47 +220,52 @@ pub fn event(trace: &Trace, error: Option<&AwsError>) -> Value {
         ),
         None => ("unknown".to_string(), "Unknown".to_string()),
     };
-    let identity = match &trace.principal {
-        Some(p) => json!({
-            "type": p.identity_type(),
-            "principalId": p.user_id,
-            "arn": p.arn,
-            "accountId": p.account,
-            "accessKeyId": p.access_key_id,
-        }),
-        None => json!({ "type": "Unknown", "accessKeyId": trace.claimed_access_key }),
-    };
-    let recipient = trace.principal.as_ref().map(|p| p.account.clone());
     let redact = |value: &Option<Value>, output: bool| -> Value {
         match (value, &trace.target) {
             (Some(v), Some(t)) => protocol::redact(t, v, output),
             _ => Value::Null,
         }
     };
-    let mut event = json!({
-        "eventVersion": "1.09",
-        "userIdentity": identity,
-        "eventTime": event_time,
-        "eventSource": source,
-        "eventName": name,
-        "awsRegion": trace.region,
-        "sourceIPAddress": trace.source_ip,
-        "userAgent": trace.user_agent,
-        "requestParameters": redact(&trace.input, false),
-        "responseElements": redact(&trace.output, true),
-        "requestID": trace.request_id,
-        "eventID": ids::request_id().unwrap_or_default(),
-        "readOnly": is_read_only(&name),
-        "eventType": "AwsApiCall",
-        "managementEvent": true,
-        "eventCategory": "Management",
-        "recipientAccountId": recipient,
+    let code = error.map(|e| match &trace.target {
+        Some(t) => rampart_wire::wire_code(t.service.protocol, &e.code).to_string(),
+        None => e.code.to_string(),
     });
-    if let (Some(e), Some(map)) = (error, event.as_object_mut()) {
-        map.insert("errorCode".into(), Value::String(e.code.to_string()));
-        map.insert("errorMessage".into(), Value::String(e.message.clone()));
-    }
-    event
+    let caller = match &trace.principal {
+        Some(p) => Caller::Principal {
+            principal: p,
+            session: &trace.session,
+        },
+        None => Caller::Unknown {
+            access_key_id: trace.claimed_access_key.as_deref(),
+        },
+    };
+    let recipient = trace
+        .principal
+        .as_ref()
+        .map(|p| p.account.as_str())
+        .or(trace.key_account.as_deref());
+    let event_id = ids::request_id().unwrap_or_default();
+    record::api_call_event(&ApiCall {
+        time: trace.now,
+        event_source: &source,
+        event_name: &name,
+        region: &trace.region,
+        source_ip: &trace.source_ip,
+        user_agent: &trace.user_agent,
+        caller,
+        request_parameters: redact(&trace.input, false),
+        response_elements: redact(&trace.output, true),
+        error: match (&code, error) {
+            (Some(c), Some(e)) => Some((c.as_str(), e.message.as_str())),
+            _ => None,
+        },
+        request_id: &trace.request_id,
+        event_id: &event_id,
+        read_only: is_read_only(&name),
+        resources: &trace.resources,
+        recipient_account: recipient,
+        tls: trace.tls.as_ref(),
+    })
 }
 
 #[cfg(test)]
@@ -234,19 +280,49 @@ mod tests {
         assert!(!is_read_only("PutSecretValue"));
     }
 
-    #[test]
-    fn chain_links_each_record_to_the_previous() {
-        let mut head = Head::default();
-        let recs = chain(
-            &mut head,
-            &[serde_json::json!({"a": 1}), serde_json::json!({"b": 2})],
+    fn queued_events(store: &Store) -> Vec<(String, Vec<u8>)> {
+        store
+            .read_blocking(|tx| {
+                Ok::<_, StoreError>(
+                    tx.scan("", None, 10_000)?
+                        .into_iter()
+                        .map(|(k, r)| (k, r.value))
+                        .collect(),
+                )
+            })
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn events_are_durable_and_indexed_when_record_returns() {
+        let store = Store::open_in_memory().unwrap();
+        let (sink, writer) = start(store.clone(), "999999999999".into(), AuditMode::BestEffort);
+        let e = serde_json::json!({"eventName": "X", "eventID": "e1", "awsRegion": "us-east-1",
+            "eventTime": "2024-01-01T00:00:00Z", "recipientAccountId": "123456789012"});
+        sink.record(e).await.unwrap();
+        let keys: Vec<String> = queued_events(&store).into_iter().map(|(k, _)| k).collect();
+        assert!(keys.contains(&stored::event_key(1)));
+        assert!(
+            keys.iter()
+                .any(|k| k.starts_with("123456789012/us-east-1/cloudtrail/ev/EventName/X/"))
         );
-        let a: StoredEvent = serde_json::from_slice(&recs[0].1).unwrap();
-        let b: StoredEvent = serde_json::from_slice(&recs[1].1).unwrap();
-        assert_eq!(a.seq, 1);
-        assert_eq!(b.seq, 2);
-        assert_eq!(b.prev_hash, a.hash);
-        assert_eq!(head.hash, b.hash);
-        assert!(recs[0].0 < recs[1].0);
+        assert!(
+            keys.iter()
+                .any(|k| k.starts_with("123456789012/us-east-1/cloudtrail/ev/EventId/e1/"))
+        );
+        drop(sink);
+        writer.await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn off_mode_records_nothing() {
+        let store = Store::open_in_memory().unwrap();
+        let (sink, writer) = start(store.clone(), "999999999999".into(), AuditMode::Off);
+        sink.record(serde_json::json!({"eventName": "X"}))
+            .await
+            .unwrap();
+        drop(sink);
+        writer.await.unwrap();
+        assert!(queued_events(&store).is_empty());
     }
 }

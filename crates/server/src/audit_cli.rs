@@ -1,13 +1,15 @@
 //! `rampart audit export`: prints the stored audit trail as JSON lines and checks its hash chain.
 //! Runs against a stopped server's data directory (the embedded store has one owner at a time).
+//! After retention removed old events, the chain is checked from the recorded tail.
 use std::io::Write;
 use std::path::PathBuf;
 
-use aws_lc_rs::digest;
 use clap::Args;
+use rampart_cloudtrail::stored::{
+    EVENTS_PREFIX, StoredEvent, TAIL_KEY, Tail, event_key, link_hash,
+};
 use rampart_store::{Store, StoreError};
 
-use crate::audit::{StoredEvent, event_key};
 use crate::bootstrap::STORE_FILE;
 
 #[derive(Debug, Args)]
@@ -23,13 +25,21 @@ pub fn export(args: &ExportArgs) -> Result<(), String> {
         .map_err(|e| format!("store: {e}"))?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    let mut prev_hash = String::new();
-    let mut expected_seq = 1u64;
+    let tail: Tail = store
+        .read_blocking(|tx| tx.get(TAIL_KEY))
+        .map_err(|e: StoreError| format!("store: {e}"))?
+        .and_then(|r| serde_json::from_slice(&r.value).ok())
+        .unwrap_or(Tail {
+            first_seq: 1,
+            prev_hash: String::new(),
+        });
+    let mut prev_hash = tail.prev_hash;
+    let mut expected_seq = tail.first_seq.max(1);
     let mut after: Option<String> = None;
     loop {
         let start = after.clone();
         let page = store
-            .read_blocking(move |tx| tx.scan("sys/audit/", start.as_deref(), 1000))
+            .read_blocking(move |tx| tx.scan(EVENTS_PREFIX, start.as_deref(), 1000))
             .map_err(|e: StoreError| format!("store: {e}"))?;
         let Some((last, _)) = page.last() else { break };
         after = Some(last.clone());
@@ -43,10 +53,7 @@ pub fn export(args: &ExportArgs) -> Result<(), String> {
                 ));
             }
             let bytes = serde_json::to_vec(&stored.event).map_err(|e| e.to_string())?;
-            let mut ctx = digest::Context::new(&digest::SHA256);
-            ctx.update(prev_hash.as_bytes());
-            ctx.update(&bytes);
-            let hash = hex::encode(ctx.finish());
+            let hash = link_hash(&prev_hash, &bytes);
             if stored.prev_hash != prev_hash || stored.hash != hash {
                 return Err(format!("{key}: hash chain broken"));
             }

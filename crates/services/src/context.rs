@@ -1,6 +1,6 @@
 //! The per-request context handed to every handler.
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex};
 
 use rampart_aws_types::AwsError;
 use rampart_crypto::MasterKey;
@@ -8,6 +8,7 @@ use time::OffsetDateTime;
 
 use crate::Principal;
 use crate::authz::{Authorizer, AuthzRequest, Decision, RequestFacts, ResourcePolicy};
+use crate::service_events::{AuditResource, ServiceEventSink};
 
 /// Whether a handler asked for an authorization decision. The pipeline denies any request whose
 /// handler finished with `Undecided`: authorization fails closed.
@@ -30,6 +31,8 @@ pub struct Node {
     pub authorizer: Arc<dyn Authorizer>,
     /// Tell it when an access key changes (IAM's UpdateAccessKey, DeleteAccessKey, ...).
     pub credential_cache: Arc<dyn crate::credentials::CredentialCache>,
+    /// Background jobs record their actions here (CloudTrail `AwsServiceEvent`s).
+    pub service_events: Arc<dyn ServiceEventSink>,
 }
 
 pub struct Ctx {
@@ -38,6 +41,8 @@ pub struct Ctx {
     pub facts: RequestFacts,
     pub node: Node,
     auth_state: AtomicU8,
+    /// Resources the handler reported touching, for the audit record's `resources`.
+    resources: Mutex<Vec<AuditResource>>,
 }
 
 impl Ctx {
@@ -48,6 +53,7 @@ impl Ctx {
             facts,
             node,
             auth_state: AtomicU8::new(AuthState::Undecided as u8),
+            resources: Mutex::new(Vec::new()),
         }
     }
 
@@ -125,6 +131,25 @@ impl Ctx {
     pub fn mark_unauthenticated(&self) {
         self.auth_state
             .store(AuthState::Unauthenticated as u8, Ordering::SeqCst);
+    }
+
+    /// Reports a resource this request acts on (ARN and CloudTrail type such as
+    /// `AWS::KMS::Key`); the audit record lists it under `resources`.
+    pub fn record_resource(&self, arn: &str, resource_type: &str) {
+        if let Ok(mut list) = self.resources.lock() {
+            let r = AuditResource {
+                arn: arn.to_string(),
+                resource_type: resource_type.to_string(),
+            };
+            if !list.contains(&r) {
+                list.push(r);
+            }
+        }
+    }
+
+    /// The resources reported so far (the pipeline copies them into the audit record).
+    pub fn resources(&self) -> Vec<AuditResource> {
+        self.resources.lock().map(|l| l.clone()).unwrap_or_default()
     }
 
     pub fn auth_state(&self) -> AuthState {

@@ -21,6 +21,7 @@ pub mod context;
 pub mod credentials;
 pub mod principal;
 pub mod registry;
+pub mod service_events;
 
 pub use authz::{
     Authorizer, AuthzRequest, Decision, RequestFacts, ResourcePolicy, ResourcePolicyKind,
@@ -29,3 +30,4 @@ pub use authz::{
 pub use context::{AuthState, Ctx, Node};
 pub use principal::{Principal, PrincipalKind};
 pub use registry::{Handler, HandlerFuture};
+pub use service_events::{AuditResource, DiscardServiceEvents, ServiceEvent, ServiceEventSink};

@@ -1,0 +1,397 @@
+//! CloudTrail's record format (eventVersion 1.09): the event for one API call and for one
+//! background action of Rampart itself (`AwsServiceEvent`). The caller supplies everything
+//! (time, ids, already-redacted parameters); nothing here reads the clock.
+use rampart_services::{AuditResource, Principal, PrincipalKind, ServiceEvent};
+use serde_json::{Map, Value, json};
+use time::OffsetDateTime;
+
+pub const EVENT_VERSION: &str = "1.09";
+
+/// What is known about a temporary-credential session (AssumedRole, FederatedUser).
+#[derive(Debug, Clone, Default)]
+pub struct SessionFacts {
+    /// When the session's credentials were issued.
+    pub creation_date: Option<OffsetDateTime>,
+    pub mfa_authenticated: bool,
+}
+
+/// Who made the call.
+#[derive(Debug, Clone, Copy)]
+pub enum Caller<'a> {
+    /// An authenticated principal.
+    Principal {
+        principal: &'a Principal,
+        session: &'a SessionFacts,
+    },
+    /// Authentication failed: only the claimed access key (if any) is known.
+    Unknown { access_key_id: Option<&'a str> },
+}
+
+/// `tlsDetails`, present when the request came over TLS.
+#[derive(Debug, Clone)]
+pub struct TlsDetails {
+    pub tls_version: String,
+    pub cipher_suite: String,
+    pub client_provided_host_header: String,
+}
+
+/// One API call, as the pipeline saw it.
+#[derive(Debug, Clone)]
+pub struct ApiCall<'a> {
+    pub time: OffsetDateTime,
+    /// `kms.amazonaws.com`
+    pub event_source: &'a str,
+    pub event_name: &'a str,
+    pub region: &'a str,
+    pub source_ip: &'a str,
+    pub user_agent: &'a str,
+    pub caller: Caller<'a>,
+    /// Already redacted (model-sensitive members hidden).
+    pub request_parameters: Value,
+    pub response_elements: Value,
+    /// The error code as the wire rendered it, and its message.
+    pub error: Option<(&'a str, &'a str)>,
+    pub request_id: &'a str,
+    pub event_id: &'a str,
+    pub read_only: bool,
+    pub resources: &'a [AuditResource],
+    /// The account the event belongs to (`recipientAccountId`); `None` when unknown.
+    pub recipient_account: Option<&'a str>,
+    pub tls: Option<&'a TlsDetails>,
+}
+
+/// CloudTrail's timestamp: RFC 3339 in UTC, whole seconds (`2024-01-02T03:04:05Z`).
+pub fn format_time(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        u8::from(t.month()),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+pub fn parse_time(s: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
+}
+
+/// `userIdentity` for an authenticated principal.
+pub fn user_identity(principal: &Principal, session: &SessionFacts) -> Value {
+    let mut id = Map::new();
+    id.insert("type".into(), principal.identity_type().into());
+    id.insert("principalId".into(), principal.user_id.clone().into());
+    id.insert("arn".into(), principal.arn.clone().into());
+    id.insert("accountId".into(), principal.account.clone().into());
+    id.insert("accessKeyId".into(), principal.access_key_id.clone().into());
+    match &principal.kind {
+        PrincipalKind::Root => {}
+        PrincipalKind::IamUser { name } => {
+            id.insert("userName".into(), name.clone().into());
+        }
+        PrincipalKind::AssumedRole { role_name, .. } => {
+            // principalId is `AROA...:session`; the issuer is the role itself.
+            let role_id = principal
+                .user_id
+                .split(':')
+                .next()
+                .unwrap_or_default()
+                .to_string();
+            let issuer = json!({
+                "type": "Role",
+                "principalId": role_id,
+                "arn": format!("arn:{}:iam::{}:role/{role_name}", rampart_aws_types::PARTITION, principal.account),
+                "accountId": principal.account,
+                "userName": role_name,
+            });
+            id.insert("sessionContext".into(), session_context(session, issuer));
+        }
+        PrincipalKind::FederatedUser { .. } => {
+            // The federation token was issued to an IAM user of the account (the issuer).
+            let issuer = json!({
+                "type": "IAMUser",
+                "principalId": principal.account,
+                "accountId": principal.account,
+            });
+            id.insert("sessionContext".into(), session_context(session, issuer));
+        }
+    }
+    Value::Object(id)
+}
+
+fn session_context(session: &SessionFacts, issuer: Value) -> Value {
+    let mut attributes = Map::new();
+    if let Some(created) = session.creation_date {
+        attributes.insert("creationDate".into(), format_time(created).into());
+    }
+    attributes.insert(
+        "mfaAuthenticated".into(),
+        session.mfa_authenticated.to_string().into(),
+    );
+    json!({ "sessionIssuer": issuer, "attributes": attributes })
+}
+
+fn resources_json(resources: &[AuditResource], fallback_account: Option<&str>) -> Value {
+    Value::Array(
+        resources
+            .iter()
+            .map(|r| {
+                // The owner account is the ARN's fifth field when it has one.
+                let account = r
+                    .arn
+                    .split(':')
+                    .nth(4)
+                    .filter(|a| !a.is_empty())
+                    .or(fallback_account);
+                let mut m = Map::new();
+                if let Some(a) = account {
+                    m.insert("accountId".into(), a.into());
+                }
+                m.insert("type".into(), r.resource_type.clone().into());
+                m.insert("ARN".into(), r.arn.clone().into());
+                Value::Object(m)
+            })
+            .collect(),
+    )
+}
+
+/// The record of one API call.
+pub fn api_call_event(call: &ApiCall<'_>) -> Value {
+    let identity = match call.caller {
+        Caller::Principal { principal, session } => user_identity(principal, session),
+        Caller::Unknown { access_key_id } => {
+            let mut m = Map::new();
+            m.insert("type".into(), "Unknown".into());
+            if let Some(ak) = access_key_id {
+                m.insert("accessKeyId".into(), ak.into());
+            }
+            Value::Object(m)
+        }
+    };
+    let mut e = Map::new();
+    e.insert("eventVersion".into(), EVENT_VERSION.into());
+    e.insert("userIdentity".into(), identity);
+    e.insert("eventTime".into(), format_time(call.time).into());
+    e.insert("eventSource".into(), call.event_source.into());
+    e.insert("eventName".into(), call.event_name.into());
+    e.insert("awsRegion".into(), call.region.into());
+    e.insert("sourceIPAddress".into(), call.source_ip.into());
+    e.insert("userAgent".into(), call.user_agent.into());
+    if let Some((code, message)) = call.error {
+        e.insert("errorCode".into(), code.into());
+        e.insert("errorMessage".into(), message.into());
+    }
+    e.insert("requestParameters".into(), call.request_parameters.clone());
+    e.insert("responseElements".into(), call.response_elements.clone());
+    e.insert("requestID".into(), call.request_id.into());
+    e.insert("eventID".into(), call.event_id.into());
+    e.insert("readOnly".into(), call.read_only.into());
+    if !call.resources.is_empty() {
+        e.insert(
+            "resources".into(),
+            resources_json(call.resources, call.recipient_account),
+        );
+    }
+    e.insert("eventType".into(), "AwsApiCall".into());
+    e.insert("managementEvent".into(), true.into());
+    e.insert(
+        "recipientAccountId".into(),
+        call.recipient_account.map_or(Value::Null, Value::from),
+    );
+    e.insert("eventCategory".into(), "Management".into());
+    if let Some(tls) = call.tls {
+        e.insert(
+            "tlsDetails".into(),
+            json!({
+                "tlsVersion": tls.tls_version,
+                "cipherSuite": tls.cipher_suite,
+                "clientProvidedHostHeader": tls.client_provided_host_header,
+            }),
+        );
+    }
+    Value::Object(e)
+}
+
+/// The record of a background action (`AwsServiceEvent`): the acting service is the identity.
+pub fn service_event(event: &ServiceEvent, event_id: &str) -> Value {
+    let mut e = Map::new();
+    e.insert("eventVersion".into(), EVENT_VERSION.into());
+    e.insert(
+        "userIdentity".into(),
+        json!({ "type": "AWSService", "accountId": event.account, "invokedBy": event.event_source }),
+    );
+    e.insert("eventTime".into(), format_time(event.time).into());
+    e.insert("eventSource".into(), event.event_source.clone().into());
+    e.insert("eventName".into(), event.event_name.clone().into());
+    e.insert("awsRegion".into(), event.region.clone().into());
+    e.insert("sourceIPAddress".into(), event.event_source.clone().into());
+    e.insert("userAgent".into(), event.event_source.clone().into());
+    e.insert("requestParameters".into(), Value::Null);
+    e.insert("responseElements".into(), Value::Null);
+    e.insert("eventID".into(), event_id.into());
+    e.insert("readOnly".into(), false.into());
+    if !event.resources.is_empty() {
+        e.insert(
+            "resources".into(),
+            resources_json(&event.resources, Some(&event.account)),
+        );
+    }
+    e.insert("eventType".into(), "AwsServiceEvent".into());
+    e.insert("managementEvent".into(), true.into());
+    e.insert("recipientAccountId".into(), event.account.clone().into());
+    if let Some(details) = &event.details {
+        e.insert("serviceEventDetails".into(), details.clone());
+    }
+    e.insert("eventCategory".into(), "Management".into());
+    Value::Object(e)
+}
+
+/// CloudTrail's `Username` for an event (what LookupEvents shows and filters on): `root` for
+/// the root user, the user name, the role session name or the federated user's name.
+pub fn username(event: &Value) -> Option<String> {
+    let id = event.get("userIdentity")?;
+    let arn = id.get("arn").and_then(Value::as_str).unwrap_or_default();
+    match id.get("type").and_then(Value::as_str)? {
+        "Root" => Some("root".to_string()),
+        "IAMUser" => id
+            .get("userName")
+            .and_then(Value::as_str)
+            .map(str::to_string),
+        "AssumedRole" | "FederatedUser" => arn.rsplit('/').next().map(str::to_string),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    fn principal(kind: PrincipalKind, arn: &str, user_id: &str) -> Principal {
+        // Built from `root` so the test does not depend on every field of `Principal`.
+        let mut p = Principal::root("123456789012", "ASIAEXAMPLE");
+        p.kind = kind;
+        p.arn = arn.into();
+        p.user_id = user_id.into();
+        p
+    }
+
+    #[test]
+    fn assumed_role_identity_has_a_session_issuer() {
+        let p = principal(
+            PrincipalKind::AssumedRole {
+                role_name: "admin".into(),
+                session_name: "alice".into(),
+            },
+            "arn:aws:sts::123456789012:assumed-role/admin/alice",
+            "AROAEXAMPLEID:alice",
+        );
+        let s = SessionFacts {
+            creation_date: Some(datetime!(2024-05-06 07:08:09 UTC)),
+            mfa_authenticated: true,
+        };
+        let id = user_identity(&p, &s);
+        assert_eq!(id["type"], "AssumedRole");
+        let ctx = &id["sessionContext"];
+        assert_eq!(ctx["sessionIssuer"]["type"], "Role");
+        assert_eq!(ctx["sessionIssuer"]["principalId"], "AROAEXAMPLEID");
+        assert_eq!(
+            ctx["sessionIssuer"]["arn"],
+            "arn:aws:iam::123456789012:role/admin"
+        );
+        assert_eq!(ctx["sessionIssuer"]["userName"], "admin");
+        assert_eq!(ctx["attributes"]["creationDate"], "2024-05-06T07:08:09Z");
+        assert_eq!(ctx["attributes"]["mfaAuthenticated"], "true");
+        let event = json!({ "userIdentity": id });
+        assert_eq!(username(&event).as_deref(), Some("alice"));
+    }
+
+    #[test]
+    fn root_and_user_identities() {
+        let root = Principal::root("123456789012", "AKIAROOT");
+        let id = user_identity(&root, &SessionFacts::default());
+        assert_eq!(id["type"], "Root");
+        assert!(id.get("sessionContext").is_none());
+        assert_eq!(
+            username(&json!({ "userIdentity": id })).as_deref(),
+            Some("root")
+        );
+        let bob = principal(
+            PrincipalKind::IamUser { name: "bob".into() },
+            "arn:aws:iam::123456789012:user/bob",
+            "AIDABOB",
+        );
+        let id = user_identity(&bob, &SessionFacts::default());
+        assert_eq!(id["userName"], "bob");
+        assert_eq!(
+            username(&json!({ "userIdentity": id })).as_deref(),
+            Some("bob")
+        );
+    }
+
+    #[test]
+    fn api_call_record_fields() {
+        let root = Principal::root("123456789012", "AKIAROOT");
+        let session = SessionFacts::default();
+        let resources = [AuditResource {
+            arn: "arn:aws:kms:us-east-1:123456789012:key/k1".into(),
+            resource_type: "AWS::KMS::Key".into(),
+        }];
+        let tls = TlsDetails {
+            tls_version: "TLSv1.3".into(),
+            cipher_suite: "TLS_AES_128_GCM_SHA256".into(),
+            client_provided_host_header: "kms.example".into(),
+        };
+        let call = ApiCall {
+            time: datetime!(2024-01-02 03:04:05.678 UTC),
+            event_source: "kms.amazonaws.com",
+            event_name: "Encrypt",
+            region: "us-east-1",
+            source_ip: "10.0.0.1",
+            user_agent: "ua",
+            caller: Caller::Principal {
+                principal: &root,
+                session: &session,
+            },
+            request_parameters: json!({"KeyId": "k1"}),
+            response_elements: Value::Null,
+            error: Some(("AccessDeniedException", "no")),
+            request_id: "r",
+            event_id: "e",
+            read_only: false,
+            resources: &resources,
+            recipient_account: Some("123456789012"),
+            tls: Some(&tls),
+        };
+        let e = api_call_event(&call);
+        assert_eq!(e["eventTime"], "2024-01-02T03:04:05Z");
+        assert_eq!(e["errorCode"], "AccessDeniedException");
+        assert_eq!(e["resources"][0]["type"], "AWS::KMS::Key");
+        assert_eq!(e["resources"][0]["accountId"], "123456789012");
+        assert_eq!(e["tlsDetails"]["tlsVersion"], "TLSv1.3");
+        assert_eq!(e["managementEvent"], true);
+        assert_eq!(e["eventCategory"], "Management");
+        assert_eq!(e["eventType"], "AwsApiCall");
+    }
+
+    #[test]
+    fn service_events_name_the_service() {
+        let ev = ServiceEvent {
+            account: "123456789012".into(),
+            region: "eu-west-1".into(),
+            event_source: "kms.amazonaws.com".into(),
+            event_name: "DeleteKey".into(),
+            time: datetime!(2024-01-02 03:04:05 UTC),
+            details: Some(json!({"keyId": "k"})),
+            resources: vec![],
+        };
+        let e = service_event(&ev, "id");
+        assert_eq!(e["eventType"], "AwsServiceEvent");
+        assert_eq!(e["userIdentity"]["type"], "AWSService");
+        assert_eq!(e["userIdentity"]["invokedBy"], "kms.amazonaws.com");
+        assert_eq!(e["recipientAccountId"], "123456789012");
+        assert_eq!(e["serviceEventDetails"]["keyId"], "k");
+    }
+}
