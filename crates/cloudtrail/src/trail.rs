@@ -256,7 +256,7 @@ mod tests {
             "arn:aws:cloudtrail:us-east-1:111111111111:trail/tr1"
         );
         let r = resolve(
-            "arn:aws:cloudtrail:eu-west-1:222222222222:trail/t2",
+            "arn:aws:cloudtrail:eu-west-1:222222222222:trail/tr2",
             "111111111111",
             "us-east-1",
         )
