@@ -7,6 +7,7 @@ pub fn find_handler(service: &str, operation: &str) -> Option<Handler> {
     match service {
         "sts" => rampart_sts::handler(operation),
         "cloudtrail" => rampart_cloudtrail::handler(operation),
+        "iam" => rampart_iam::handler(operation),
         _ => None,
     }
 }

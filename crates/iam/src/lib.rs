@@ -1,0 +1,117 @@
+//! AWS Identity and Access Management (awsQuery, global service). The server's dispatcher calls
+//! [`handler`]. The records this crate keeps, and the read path the authorizer uses
+//! ([`load_principal_policies`]), are documented in [`model`].
+#![cfg_attr(
+    test,
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
+mod attachments;
+pub mod aws_managed;
+mod aws_managed_docs;
+mod documents;
+pub mod errors;
+mod groups;
+mod instance_profiles;
+pub mod model;
+mod policies;
+mod roles;
+mod usage;
+mod users;
+mod util;
+
+pub use model::{PrincipalPolicies, PrincipalRef, load_principal_policies};
+
+use rampart_services::Handler;
+
+/// Builds the operations table: each entry adapts an `async fn(Arc<Ctx>, Value)` to [`Handler`].
+macro_rules! operations {
+    ($($name:literal => $f:path,)*) => {
+        /// The handler of an IAM operation, or `None` when it is not built yet.
+        pub fn handler(operation: &str) -> Option<Handler> {
+            match operation {
+                $($name => Some(|ctx, input| Box::pin($f(ctx, input))),)*
+                _ => None,
+            }
+        }
+
+        /// Every operation this crate serves.
+        pub const OPERATIONS: &[&str] = &[$($name,)*];
+    };
+}
+
+operations! {
+    "CreateUser" => users::create_user,
+    "GetUser" => users::get_user,
+    "ListUsers" => users::list_users,
+    "UpdateUser" => users::update_user,
+    "DeleteUser" => users::delete_user,
+    "TagUser" => users::tag_user,
+    "UntagUser" => users::untag_user,
+    "ListUserTags" => users::list_user_tags,
+    "CreateGroup" => groups::create_group,
+    "GetGroup" => groups::get_group,
+    "ListGroups" => groups::list_groups,
+    "UpdateGroup" => groups::update_group,
+    "DeleteGroup" => groups::delete_group,
+    "AddUserToGroup" => groups::add_user_to_group,
+    "RemoveUserFromGroup" => groups::remove_user_from_group,
+    "ListGroupsForUser" => groups::list_groups_for_user,
+    "CreateRole" => roles::create_role,
+    "GetRole" => roles::get_role,
+    "ListRoles" => roles::list_roles,
+    "UpdateRole" => roles::update_role,
+    "UpdateRoleDescription" => roles::update_role_description,
+    "UpdateAssumeRolePolicy" => roles::update_assume_role_policy,
+    "DeleteRole" => roles::delete_role,
+    "TagRole" => roles::tag_role,
+    "UntagRole" => roles::untag_role,
+    "ListRoleTags" => roles::list_role_tags,
+    "CreateInstanceProfile" => instance_profiles::create_instance_profile,
+    "GetInstanceProfile" => instance_profiles::get_instance_profile,
+    "ListInstanceProfiles" => instance_profiles::list_instance_profiles,
+    "DeleteInstanceProfile" => instance_profiles::delete_instance_profile,
+    "AddRoleToInstanceProfile" => instance_profiles::add_role_to_instance_profile,
+    "RemoveRoleFromInstanceProfile" => instance_profiles::remove_role_from_instance_profile,
+    "ListInstanceProfilesForRole" => instance_profiles::list_instance_profiles_for_role,
+    "CreatePolicy" => policies::create_policy,
+    "GetPolicy" => policies::get_policy,
+    "ListPolicies" => policies::list_policies,
+    "DeletePolicy" => policies::delete_policy,
+    "CreatePolicyVersion" => policies::create_policy_version,
+    "GetPolicyVersion" => policies::get_policy_version,
+    "ListPolicyVersions" => policies::list_policy_versions,
+    "DeletePolicyVersion" => policies::delete_policy_version,
+    "SetDefaultPolicyVersion" => policies::set_default_policy_version,
+    "ListEntitiesForPolicy" => attachments::list_entities_for_policy,
+    "AttachUserPolicy" => attachments::attach_user_policy,
+    "AttachGroupPolicy" => attachments::attach_group_policy,
+    "AttachRolePolicy" => attachments::attach_role_policy,
+    "DetachUserPolicy" => attachments::detach_user_policy,
+    "DetachGroupPolicy" => attachments::detach_group_policy,
+    "DetachRolePolicy" => attachments::detach_role_policy,
+    "ListAttachedUserPolicies" => attachments::list_attached_user_policies,
+    "ListAttachedGroupPolicies" => attachments::list_attached_group_policies,
+    "ListAttachedRolePolicies" => attachments::list_attached_role_policies,
+    "PutUserPolicy" => attachments::put_user_policy,
+    "PutGroupPolicy" => attachments::put_group_policy,
+    "PutRolePolicy" => attachments::put_role_policy,
+    "GetUserPolicy" => attachments::get_user_policy,
+    "GetGroupPolicy" => attachments::get_group_policy,
+    "GetRolePolicy" => attachments::get_role_policy,
+    "DeleteUserPolicy" => attachments::delete_user_policy,
+    "DeleteGroupPolicy" => attachments::delete_group_policy,
+    "DeleteRolePolicy" => attachments::delete_role_policy,
+    "ListUserPolicies" => attachments::list_user_policies,
+    "ListGroupPolicies" => attachments::list_group_policies,
+    "ListRolePolicies" => attachments::list_role_policies,
+    "PutUserPermissionsBoundary" => attachments::put_user_permissions_boundary,
+    "PutRolePermissionsBoundary" => attachments::put_role_permissions_boundary,
+    "DeleteUserPermissionsBoundary" => attachments::delete_user_permissions_boundary,
+    "DeleteRolePermissionsBoundary" => attachments::delete_role_permissions_boundary,
+}

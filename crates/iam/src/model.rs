@@ -1,0 +1,576 @@
+//! IAM's records in the store: the contract between this crate (which writes them through the
+//! IAM API) and the authorizer / STS (which read them).
+//!
+//! # Layout
+//! Every record is JSON at `ACCOUNT/global/iam/KIND/ID` ([`rampart_services::common::keys`]):
+//!
+//! | kind | id | record |
+//! |---|---|---|
+//! | `user` | user name, lower-cased | [`UserRecord`]: inline policies, attached policy ARNs, group names, permissions boundary, tags, access key ids, MFA serials, login profile |
+//! | `group` | group name, lower-cased | [`GroupRecord`]: inline policies, attached policy ARNs, member user names |
+//! | `role` | role name, lower-cased | [`RoleRecord`]: trust policy, inline policies, attached ARNs, boundary, max session duration, tags |
+//! | `policy` | policy name, lower-cased | [`ManagedPolicyRecord`]: customer managed policy with all its versions |
+//! | `policyuse` | policy ARN | [`PolicyUsage`]: which users/groups/roles attach the policy or use it as boundary (customer AND AWS managed policies) |
+//! | `instanceprofile` | name, lower-cased | [`InstanceProfileRecord`] |
+//! | `mfa` | serial number | [`MfaDeviceRecord`]: sealed TOTP seed, the user it is enabled for |
+//! | `passwordpolicy` | `account` | [`PasswordPolicy`] |
+//! | `alias` | `account` | [`AccountAliasRecord`] |
+//!
+//! Access keys live outside the account namespace, at
+//! [`rampart_services::credentials::access_key_store_key`], in the server's own
+//! `AccessKeyRecord` format; the user record lists the ids.
+//!
+//! Names are keyed lower-cased because IAM names are unique case-insensitively (`Alice` and
+//! `alice` cannot both exist); the record keeps the name as it was created.
+//!
+//! AWS managed policies (`arn:aws:iam::aws:policy/...`) are not in the store: they ship in the
+//! binary ([`crate::aws_managed`]) and are immutable, so their "version" for caching is constant.
+//!
+//! # Versions for caches
+//! Every record has a store version ([`rampart_store::Record::version`]) that grows on every
+//! write and is never reused (deletes included). Everything a principal's permissions are made of
+//! lives in the user/role record, its groups' records and the customer managed policy records,
+//! so [`PrincipalPolicies::versions`] (store key → version of every record read) is a complete
+//! cache key: if none of those versions changed, the decision inputs did not change.
+//!
+//! # Documents
+//! Policy documents are stored exactly as the caller sent them (decoded, not URL-encoded);
+//! the API URL-encodes them on output as AWS does.
+use std::collections::BTreeMap;
+
+use rampart_aws_types::AwsError;
+use rampart_services::common::{keys, records};
+use rampart_store::ReadTxn;
+use serde::{Deserialize, Serialize};
+
+use crate::aws_managed;
+use crate::errors;
+
+pub const SERVICE: &str = "iam";
+/// IAM is a global service: its records live under region `global`.
+pub const REGION: &str = rampart_aws_types::GLOBAL_REGION;
+
+pub const KIND_USER: &str = "user";
+pub const KIND_GROUP: &str = "group";
+pub const KIND_ROLE: &str = "role";
+pub const KIND_POLICY: &str = "policy";
+pub const KIND_POLICY_USE: &str = "policyuse";
+pub const KIND_INSTANCE_PROFILE: &str = "instanceprofile";
+pub const KIND_MFA: &str = "mfa";
+pub const KIND_PASSWORD_POLICY: &str = "passwordpolicy";
+pub const KIND_ALIAS: &str = "alias";
+
+/// The store key of a named entity of `kind` (user, group, role, policy, instance profile).
+pub fn entity_key(account: &str, kind: &str, name: &str) -> String {
+    keys::key(account, REGION, SERVICE, kind, &name.to_ascii_lowercase())
+}
+
+/// The prefix every record of `kind` in `account` lives under.
+pub fn entity_prefix(account: &str, kind: &str) -> String {
+    keys::prefix(account, REGION, SERVICE, kind)
+}
+
+pub fn user_key(account: &str, name: &str) -> String {
+    entity_key(account, KIND_USER, name)
+}
+pub fn group_key(account: &str, name: &str) -> String {
+    entity_key(account, KIND_GROUP, name)
+}
+pub fn role_key(account: &str, name: &str) -> String {
+    entity_key(account, KIND_ROLE, name)
+}
+pub fn policy_key(account: &str, name: &str) -> String {
+    entity_key(account, KIND_POLICY, name)
+}
+pub fn instance_profile_key(account: &str, name: &str) -> String {
+    entity_key(account, KIND_INSTANCE_PROFILE, name)
+}
+pub fn policy_use_key(account: &str, policy_arn: &str) -> String {
+    keys::key(account, REGION, SERVICE, KIND_POLICY_USE, policy_arn)
+}
+pub fn mfa_key(account: &str, serial: &str) -> String {
+    keys::key(account, REGION, SERVICE, KIND_MFA, serial)
+}
+pub fn password_policy_key(account: &str) -> String {
+    keys::key(account, REGION, SERVICE, KIND_PASSWORD_POLICY, "account")
+}
+pub fn alias_key(account: &str) -> String {
+    keys::key(account, REGION, SERVICE, KIND_ALIAS, "account")
+}
+
+/// `arn:aws:iam::ACCOUNT:KIND/PATH/NAME` (path starts and ends with `/`).
+pub fn entity_arn(account: &str, kind: &str, path: &str, name: &str) -> String {
+    format!("arn:aws:iam::{account}:{kind}{path}{name}")
+}
+
+/// A tag as IAM shows it (`Key`/`Value`), stored the same way.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Tag {
+    #[serde(rename = "Key")]
+    pub key: String,
+    #[serde(rename = "Value")]
+    pub value: String,
+}
+
+/// A user's console password (`CreateLoginProfile`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LoginProfile {
+    /// argon2id PHC string; the password itself is never stored.
+    pub password_hash: String,
+    pub create_date: i64,
+    pub password_reset_required: bool,
+    /// When the password was last set (for the password policy's max age).
+    pub password_last_changed: i64,
+    /// Earlier hashes, newest first, for the policy's `PasswordReusePrevention`.
+    #[serde(default)]
+    pub previous_hashes: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserRecord {
+    pub name: String,
+    /// `AIDA...`
+    pub user_id: String,
+    pub path: String,
+    pub arn: String,
+    /// Epoch seconds.
+    pub create_date: i64,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+    /// ARN of the managed policy used as permissions boundary.
+    #[serde(default)]
+    pub permissions_boundary: Option<String>,
+    /// Inline policies: name → document.
+    #[serde(default)]
+    pub inline_policies: BTreeMap<String, String>,
+    /// Attached managed policy ARNs, in attachment order.
+    #[serde(default)]
+    pub attached_policies: Vec<String>,
+    /// Names of the groups the user is a member of (as the groups spell them).
+    #[serde(default)]
+    pub groups: Vec<String>,
+    /// Access key ids (records at `sys/accesskey/ID`).
+    #[serde(default)]
+    pub access_keys: Vec<String>,
+    /// Serial numbers of the MFA devices enabled for the user.
+    #[serde(default)]
+    pub mfa_devices: Vec<String>,
+    #[serde(default)]
+    pub login_profile: Option<LoginProfile>,
+    #[serde(default)]
+    pub password_last_used: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupRecord {
+    pub name: String,
+    /// `AGPA...`
+    pub group_id: String,
+    pub path: String,
+    pub arn: String,
+    pub create_date: i64,
+    #[serde(default)]
+    pub inline_policies: BTreeMap<String, String>,
+    #[serde(default)]
+    pub attached_policies: Vec<String>,
+    /// Member user names (as the users spell them).
+    #[serde(default)]
+    pub members: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoleLastUsed {
+    pub last_used_date: i64,
+    pub region: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RoleRecord {
+    pub name: String,
+    /// `AROA...`
+    pub role_id: String,
+    pub path: String,
+    pub arn: String,
+    pub create_date: i64,
+    /// The trust policy, as sent.
+    pub assume_role_policy_document: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    /// Seconds, 3600..=43200.
+    pub max_session_duration: i64,
+    #[serde(default)]
+    pub permissions_boundary: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+    #[serde(default)]
+    pub inline_policies: BTreeMap<String, String>,
+    #[serde(default)]
+    pub attached_policies: Vec<String>,
+    #[serde(default)]
+    pub last_used: Option<RoleLastUsed>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PolicyVersionRecord {
+    /// `v1`, `v2`, ...
+    pub version_id: String,
+    pub document: String,
+    pub create_date: i64,
+}
+
+/// A customer managed policy with every version it has (at most 5).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ManagedPolicyRecord {
+    pub name: String,
+    /// `ANPA...`
+    pub policy_id: String,
+    pub path: String,
+    pub arn: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    pub create_date: i64,
+    pub update_date: i64,
+    pub default_version_id: String,
+    pub versions: Vec<PolicyVersionRecord>,
+    /// The number the next version gets (`v{next_version}`); never reused.
+    pub next_version: u32,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+}
+
+impl ManagedPolicyRecord {
+    pub fn default_document(&self) -> Option<&str> {
+        self.versions
+            .iter()
+            .find(|v| v.version_id == self.default_version_id)
+            .map(|v| v.document.as_str())
+    }
+}
+
+/// What kind of entity uses a policy.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+pub enum EntityKind {
+    User,
+    Group,
+    Role,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct EntityRef {
+    pub kind: EntityKind,
+    /// The entity's name as it spells it.
+    pub name: String,
+}
+
+/// Reverse index of one managed policy's use in an account: keeps `AttachmentCount`,
+/// `PermissionsBoundaryUsageCount`, `ListEntitiesForPolicy` and `DeletePolicy`'s conflict check
+/// off full scans. Written in the same transaction as the entity records it mirrors.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PolicyUsage {
+    #[serde(default)]
+    pub attached: Vec<EntityRef>,
+    #[serde(default)]
+    pub boundary_of: Vec<EntityRef>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InstanceProfileRecord {
+    pub name: String,
+    /// `AIPA...`
+    pub instance_profile_id: String,
+    pub path: String,
+    pub arn: String,
+    pub create_date: i64,
+    /// Role names (at most one, as AWS allows).
+    #[serde(default)]
+    pub roles: Vec<String>,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MfaDeviceRecord {
+    /// `arn:aws:iam::ACCOUNT:mfa/PATH/NAME`
+    pub serial_number: String,
+    /// The Base32 seed sealed under the master key with [`mfa_seal_context`], base64.
+    pub sealed_seed: String,
+    pub create_date: i64,
+    /// The user the device is enabled for.
+    #[serde(default)]
+    pub user: Option<String>,
+    #[serde(default)]
+    pub enable_date: Option<i64>,
+    /// The last TOTP time step accepted: a code is never accepted twice.
+    #[serde(default)]
+    pub last_step: u64,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+}
+
+/// The context an MFA seed is sealed under.
+pub fn mfa_seal_context(serial: &str) -> String {
+    format!("iam-mfa/{serial}")
+}
+
+/// The account password policy (`UpdateAccountPasswordPolicy`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct PasswordPolicy {
+    pub minimum_password_length: i64,
+    pub require_symbols: bool,
+    pub require_numbers: bool,
+    pub require_uppercase_characters: bool,
+    pub require_lowercase_characters: bool,
+    pub allow_users_to_change_password: bool,
+    #[serde(default)]
+    pub max_password_age: Option<i64>,
+    #[serde(default)]
+    pub password_reuse_prevention: Option<i64>,
+    #[serde(default)]
+    pub hard_expiry: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AccountAliasRecord {
+    pub alias: String,
+}
+
+// ---------------------------------------------------------------------------------------------
+// The authorizer's read path.
+
+/// Which principal to load.
+#[derive(Debug, Clone, Copy)]
+pub enum PrincipalRef<'a> {
+    User(&'a str),
+    Role(&'a str),
+}
+
+/// Where an identity policy comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PolicySource {
+    /// An inline policy of the user/role itself.
+    Inline { name: String },
+    /// An inline policy of one of the user's groups.
+    GroupInline { group: String, name: String },
+    /// A managed policy attached to the principal.
+    Managed { arn: String, version_id: String },
+    /// A managed policy attached to one of the user's groups.
+    GroupManaged {
+        group: String,
+        arn: String,
+        version_id: String,
+    },
+}
+
+/// One policy document with where it came from.
+#[derive(Debug, Clone)]
+pub struct SourcedPolicy {
+    pub source: PolicySource,
+    pub document: String,
+}
+
+/// The principal entity itself.
+#[derive(Debug, Clone)]
+pub enum PrincipalEntity {
+    User(UserRecord),
+    Role(RoleRecord),
+}
+
+/// Everything the authorizer needs about one principal, read in one store transaction.
+#[derive(Debug, Clone)]
+pub struct PrincipalPolicies {
+    pub entity: PrincipalEntity,
+    /// Identity-based policies: the principal's inline and attached managed policies (default
+    /// version documents), then each group's (users only).
+    pub identity: Vec<SourcedPolicy>,
+    /// The permissions boundary's default version document, when one is set.
+    pub boundary: Option<SourcedPolicy>,
+    /// Principal tags (`aws:PrincipalTag/*`).
+    pub tags: Vec<Tag>,
+    /// Roles only: the trust policy and maximum session duration.
+    pub trust_policy: Option<String>,
+    pub max_session_duration: Option<i64>,
+    /// Store key → version of every record read: the cache key (see the module docs).
+    pub versions: Vec<(String, u64)>,
+}
+
+/// A managed policy's default version: `(version_id, document, (store key, version))`; the
+/// stamp is `None` for AWS managed policies, which never change at run time.
+pub type ManagedDefault = (String, String, Option<(String, u64)>);
+
+/// The default version of the managed policy `arn`, or `None` when no such policy exists.
+pub fn managed_default(
+    tx: &mut (impl ReadTxn + ?Sized),
+    account: &str,
+    arn: &str,
+) -> Result<Option<ManagedDefault>, AwsError> {
+    if let Some(p) = aws_managed::by_arn(arn) {
+        return Ok(Some((
+            p.version_id.to_string(),
+            p.document.to_string(),
+            None,
+        )));
+    }
+    let Some(name) = customer_policy_name(account, arn) else {
+        return Ok(None);
+    };
+    let key = policy_key(account, name);
+    let Some((rec, version)) = records::get::<ManagedPolicyRecord>(tx, &key)? else {
+        return Ok(None);
+    };
+    if rec.arn != arn {
+        return Ok(None);
+    }
+    let Some(doc) = rec.default_document() else {
+        return Ok(None);
+    };
+    Ok(Some((
+        rec.default_version_id.clone(),
+        doc.to_string(),
+        Some((key, version)),
+    )))
+}
+
+/// The policy name of a customer managed policy ARN of `account`
+/// (`arn:aws:iam::ACCOUNT:policy/PATH/NAME`), or `None` for any other ARN.
+pub fn customer_policy_name<'a>(account: &str, arn: &'a str) -> Option<&'a str> {
+    let rest = arn.strip_prefix("arn:aws:iam::")?;
+    let rest = rest.strip_prefix(account)?;
+    let rest = rest.strip_prefix(":policy/")?;
+    let name = rest.rsplit('/').next()?;
+    (!name.is_empty()).then_some(name)
+}
+
+/// Reads everything the authorizer needs about `principal` in `account`. `NoSuchEntity` when
+/// the user or role does not exist.
+pub fn load_principal_policies(
+    tx: &mut dyn ReadTxn,
+    account: &str,
+    principal: PrincipalRef<'_>,
+) -> Result<PrincipalPolicies, AwsError> {
+    let mut versions = Vec::new();
+    let mut identity = Vec::new();
+    let (entity, inline, attached, boundary_arn, tags, groups) = match principal {
+        PrincipalRef::User(name) => {
+            let key = user_key(account, name);
+            let (u, v) =
+                records::get::<UserRecord>(tx, &key)?.ok_or_else(|| errors::no_such_user(name))?;
+            versions.push((key, v));
+            let inline = u.inline_policies.clone();
+            let attached = u.attached_policies.clone();
+            let boundary = u.permissions_boundary.clone();
+            let tags = u.tags.clone();
+            let groups = u.groups.clone();
+            (
+                PrincipalEntity::User(u),
+                inline,
+                attached,
+                boundary,
+                tags,
+                groups,
+            )
+        }
+        PrincipalRef::Role(name) => {
+            let key = role_key(account, name);
+            let (r, v) =
+                records::get::<RoleRecord>(tx, &key)?.ok_or_else(|| errors::no_such_role(name))?;
+            versions.push((key, v));
+            let inline = r.inline_policies.clone();
+            let attached = r.attached_policies.clone();
+            let boundary = r.permissions_boundary.clone();
+            let tags = r.tags.clone();
+            (
+                PrincipalEntity::Role(r),
+                inline,
+                attached,
+                boundary,
+                tags,
+                Vec::new(),
+            )
+        }
+    };
+    for (name, document) in inline {
+        identity.push(SourcedPolicy {
+            source: PolicySource::Inline { name },
+            document,
+        });
+    }
+    for arn in attached {
+        if let Some((version_id, document, stamp)) = managed_default(tx, account, &arn)? {
+            versions.extend(stamp);
+            identity.push(SourcedPolicy {
+                source: PolicySource::Managed { arn, version_id },
+                document,
+            });
+        }
+    }
+    for group_name in groups {
+        let key = group_key(account, &group_name);
+        let Some((g, v)) = records::get::<GroupRecord>(tx, &key)? else {
+            continue;
+        };
+        versions.push((key, v));
+        for (name, document) in g.inline_policies {
+            identity.push(SourcedPolicy {
+                source: PolicySource::GroupInline {
+                    group: g.name.clone(),
+                    name,
+                },
+                document,
+            });
+        }
+        for arn in g.attached_policies {
+            if let Some((version_id, document, stamp)) = managed_default(tx, account, &arn)? {
+                versions.extend(stamp);
+                identity.push(SourcedPolicy {
+                    source: PolicySource::GroupManaged {
+                        group: g.name.clone(),
+                        arn,
+                        version_id,
+                    },
+                    document,
+                });
+            }
+        }
+    }
+    let boundary = match boundary_arn {
+        Some(arn) => match managed_default(tx, account, &arn)? {
+            Some((version_id, document, stamp)) => {
+                versions.extend(stamp);
+                Some(SourcedPolicy {
+                    source: PolicySource::Managed { arn, version_id },
+                    document,
+                })
+            }
+            None => None,
+        },
+        None => None,
+    };
+    let (trust_policy, max_session_duration) = match &entity {
+        PrincipalEntity::Role(r) => (
+            Some(r.assume_role_policy_document.clone()),
+            Some(r.max_session_duration),
+        ),
+        PrincipalEntity::User(_) => (None, None),
+    };
+    Ok(PrincipalPolicies {
+        entity,
+        identity,
+        boundary,
+        tags,
+        trust_policy,
+        max_session_duration,
+        versions,
+    })
+}
