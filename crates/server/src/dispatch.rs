@@ -6,6 +6,7 @@ use rampart_services::Handler;
 pub fn find_handler(service: &str, operation: &str) -> Option<Handler> {
     match service {
         "sts" => rampart_sts::handler(operation),
+        "kms" => rampart_kms::handler(operation),
         "cloudtrail" => rampart_cloudtrail::handler(operation),
         "iam" => rampart_iam::handler(operation),
         _ => None,
