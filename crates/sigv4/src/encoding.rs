@@ -42,8 +42,8 @@ pub fn canonical_uri(raw_path: &str, normalize: bool) -> String {
     uri_encode(path.as_bytes(), true)
 }
 
-/// Removes empty, `.` and `..` segments (RFC 3986 section 5.2.4, plus doubled slashes, as the
-/// AWS SDKs do before signing). Keeps a trailing slash; the result always starts with `/`.
+/// Removes empty, `.` and `..` segments (RFC 3986 section 5.2.4 plus doubled slashes, as
+/// botocore does before signing). The result always starts with `/`.
 pub fn normalize_path(raw_path: &str) -> String {
     let mut segments: Vec<&str> = Vec::new();
     for seg in raw_path.split('/') {
@@ -60,12 +60,9 @@ pub fn normalize_path(raw_path: &str) -> String {
         out.push('/');
         out.push_str(seg);
     }
-    let trailing = raw_path.ends_with('/')
-        || raw_path.ends_with("/.")
-        || raw_path.ends_with("/..")
-        || raw_path == "."
-        || raw_path == "..";
-    if out.is_empty() || (trailing && !segments.is_empty()) {
+    // Like botocore's `remove_dot_segments`: a trailing slash survives only if the path ended
+    // with one (`/a/b/..` is `/a`, not RFC 3986's `/a/`).
+    if out.is_empty() || (raw_path.ends_with('/') && !segments.is_empty()) {
         out.push('/');
     }
     out
@@ -131,7 +128,8 @@ mod tests {
             ("/./example", "/example"),
             ("//example//", "/example/"),
             ("/a/b/../c/", "/a/c/"),
-            ("/a/b/.", "/a/b/"),
+            ("/a/b/.", "/a/b"),
+            ("/a/b/..", "/a"),
             ("/../..", "/"),
             ("a/b", "/a/b"),
         ] {

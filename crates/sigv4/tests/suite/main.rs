@@ -6,7 +6,9 @@
     clippy::indexing_slicing
 )]
 
+mod botocore;
 mod malformed;
 mod props;
 mod roundtrip;
 mod vectors;
+mod wire;

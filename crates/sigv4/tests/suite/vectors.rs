@@ -6,10 +6,10 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
+use crate::wire::{WireRequest, with_request};
 use rampart_sigv4::{
-    CanonicalOptions, Mode, PayloadHash, Request, SigError, SignableRequest, SigningKey,
-    SigningParams, candidates, canonical_request, parse, parse_amz_date, presign, sign_headers,
-    string_to_sign, verify,
+    CanonicalOptions, Mode, SigError, SignableRequest, SigningKey, SigningParams, candidates,
+    canonical_request, parse, parse_amz_date, presign, sign_headers, string_to_sign, verify,
 };
 use time::{Duration, OffsetDateTime};
 
@@ -38,67 +38,6 @@ fn case_names() -> Vec<String> {
         .collect();
     names.sort();
     names
-}
-
-/// A request parsed from `*.txt`: request line, headers (with continuation lines), body.
-struct WireRequest {
-    method: String,
-    path: String,
-    query: String,
-    headers: Vec<(String, Vec<u8>)>,
-    body: Vec<u8>,
-}
-
-impl WireRequest {
-    fn parse(text: &str) -> WireRequest {
-        let (head, body) = match text.split_once("\n\n") {
-            Some((h, b)) => (h, b.as_bytes().to_vec()),
-            None => (text.trim_end_matches('\n'), Vec::new()),
-        };
-        let mut lines = head.split('\n');
-        let request_line = lines.next().unwrap();
-        let (method, rest) = request_line.split_once(' ').unwrap();
-        let uri = rest.strip_suffix(" HTTP/1.1").unwrap();
-        let (path, query) = uri.split_once('?').unwrap_or((uri, ""));
-        let mut headers: Vec<(String, Vec<u8>)> = Vec::new();
-        for line in lines {
-            if line.starts_with(' ') || line.starts_with('\t') {
-                // Obsolete line folding: the parts join with single spaces.
-                let last = headers.last_mut().unwrap();
-                last.1.push(b' ');
-                last.1.extend_from_slice(line.trim().as_bytes());
-                continue;
-            }
-            let (name, value) = line.split_once(':').unwrap();
-            headers.push((name.to_owned(), value.as_bytes().to_vec()));
-        }
-        WireRequest {
-            method: method.to_owned(),
-            path: path.to_owned(),
-            query: query.to_owned(),
-            headers,
-            body,
-        }
-    }
-
-    fn header_refs(&self) -> Vec<(&str, &[u8])> {
-        self.headers
-            .iter()
-            .map(|(n, v)| (n.as_str(), v.as_slice()))
-            .collect()
-    }
-}
-
-fn with_request<R>(w: &WireRequest, f: impl FnOnce(&Request<'_>) -> R) -> R {
-    let headers = w.header_refs();
-    let req = Request {
-        method: &w.method,
-        path: &w.path,
-        query: &w.query,
-        headers: &headers,
-        payload: PayloadHash::Body(&w.body),
-    };
-    f(&req)
 }
 
 fn clock() -> OffsetDateTime {
