@@ -86,6 +86,10 @@ struct Args {
     #[arg(long, conflicts_with = "body_file")]
     body: Option<String>,
 
+    /// Extra header `Name: value` sent (and signed) with every request; repeatable.
+    #[arg(long = "header", short = 'H', value_name = "NAME: VALUE")]
+    headers: Vec<String>,
+
     /// Read the body from a file.
     #[arg(long)]
     body_file: Option<PathBuf>,
@@ -192,7 +196,13 @@ fn config(args: &Args) -> Result<LoadConfig, String> {
         (Some(n), None) => Stop::Requests(n),
         (None, None) => Stop::Requests(1000),
     };
-    let template = RequestTemplate::new(endpoint.clone(), &operation(args)?);
+    let mut template = RequestTemplate::new(endpoint.clone(), &operation(args)?);
+    for h in &args.headers {
+        let (name, value) = h
+            .split_once(':')
+            .ok_or_else(|| format!("--header '{h}' is not 'Name: value'"))?;
+        template = template.with_header(name, value);
+    }
     Ok(LoadConfig {
         endpoint,
         connections: args.connections,

@@ -144,6 +144,13 @@ impl RequestTemplate {
         }
     }
 
+    /// Adds a header that every request carries and that is signed (names are lower-cased).
+    pub fn with_header(mut self, name: &str, value: &str) -> RequestTemplate {
+        self.headers
+            .push((name.trim().to_ascii_lowercase(), value.trim().to_owned()));
+        self
+    }
+
     /// The body every request carries.
     pub fn body(&self) -> &Bytes {
         &self.body
@@ -280,5 +287,35 @@ mod tests {
             j.headers
                 .contains(&("content-type".into(), "application/x-amz-json-1.1".into()))
         );
+    }
+
+    #[test]
+    fn extra_headers_are_sent_and_signed() {
+        let tmpl = RequestTemplate::new(
+            Endpoint::parse("http://h:1").unwrap(),
+            &Operation::Json {
+                target: "TrentService.ListKeys".into(),
+                json_version: "1.1".into(),
+                body: b"{}".to_vec(),
+            },
+        )
+        .with_header("X-Custom-Trace", " abc ");
+        let creds = Credentials {
+            access_key_id: "AKID".into(),
+            secret_access_key: "s".into(),
+            session_token: None,
+        };
+        let mut signer = RequestSigner::new(creds, "us-east-1", "kms");
+        let now = rampart_sigv4::parse_amz_date("20260102T030405Z").unwrap();
+        let req = tmpl.build(&mut signer, now).unwrap();
+        assert_eq!(req.headers()["x-custom-trace"], "abc");
+        let auth = req.headers()["authorization"].to_str().unwrap();
+        assert!(
+            auth.contains(
+                "SignedHeaders=content-type;host;x-amz-date;x-amz-target;x-custom-trace,"
+            ),
+            "{auth}"
+        );
+        assert_eq!(req.headers()["x-amz-date"], "20260102T030405Z");
     }
 }
