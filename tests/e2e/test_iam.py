@@ -284,3 +284,172 @@ def test_role_lifecycle(iam, unchecked_iam, account):
     with pytest.raises(botocore.exceptions.ClientError) as e:
         iam.get_role(RoleName="app")
     assert message(e) == "The role with name app cannot be found."
+
+
+# --- Managed and inline policies -----------------------------------------------------------------
+
+def test_managed_policy_versions(iam, account):
+    p = iam.create_policy(PolicyName="s3-read", Path="/team/", PolicyDocument=json.dumps(S3_READ), Description="read s3")["Policy"]
+    arn = p["Arn"]
+    assert arn == f"arn:aws:iam::{account}:policy/team/s3-read"
+    assert p["PolicyId"].startswith("ANPA")
+    assert p["DefaultVersionId"] == "v1" and p["AttachmentCount"] == 0 and p["IsAttachable"]
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        iam.create_policy(PolicyName="S3-READ", PolicyDocument=json.dumps(S3_READ))
+    assert code(e) == "EntityAlreadyExists"
+    assert iam.get_policy(PolicyArn=arn)["Policy"]["Description"] == "read s3"
+    v = iam.get_policy_version(PolicyArn=arn, VersionId="v1")["PolicyVersion"]
+    assert v["Document"] == S3_READ and v["IsDefaultVersion"]
+
+    for i in range(2, 6):
+        doc = {**S3_READ, "Statement": [{**S3_READ["Statement"][0], "Action": f"s3:Get{i}"}]}
+        out = iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(doc), SetAsDefault=(i == 3))["PolicyVersion"]
+        assert out["VersionId"] == f"v{i}"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        iam.create_policy_version(PolicyArn=arn, PolicyDocument=json.dumps(S3_READ))
+    assert code(e) == "LimitExceeded"
+    versions = iam.list_policy_versions(PolicyArn=arn)["Versions"]
+    assert len(versions) == 5
+    assert [x["VersionId"] for x in versions if x["IsDefaultVersion"]] == ["v3"]
+    assert iam.get_policy(PolicyArn=arn)["Policy"]["DefaultVersionId"] == "v3"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        iam.delete_policy_version(PolicyArn=arn, VersionId="v3")
+    assert code(e) == "DeleteConflict"
+    iam.set_default_policy_version(PolicyArn=arn, VersionId="v5")
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        iam.delete_policy(PolicyArn=arn)
+    assert code(e) == "DeleteConflict"
+    for vid in ["v1", "v2", "v3", "v4"]:
+        iam.delete_policy_version(PolicyArn=arn, VersionId=vid)
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        iam.get_policy_version(PolicyArn=arn, VersionId="v1")
+    assert code(e) == "NoSuchEntity"
+    iam.delete_policy(PolicyArn=arn)
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        iam.get_policy(PolicyArn=arn)
+    assert code(e) == "NoSuchEntity"
+    assert message(e) == f"Policy {arn} does not exist or is not attachable."
+
+
+def test_bad_policy_documents_store_nothing(iam, unchecked_iam, account):
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        iam.create_policy(PolicyName="broken", PolicyDocument="{\"Version\": \"2012-10-17\", \"Statement\": [")
+    assert code(e) == "MalformedPolicyDocument"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        iam.create_policy(PolicyName="no-effect", PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [{"Action": "s3:*", "Resource": "*"}]}))
+    assert code(e) == "MalformedPolicyDocument"
+    big = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": [f"s3:GetObject{i}" for i in range(500)], "Resource": "*"}]}
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        iam.create_policy(PolicyName="too-big", PolicyDocument=json.dumps(big))
+    assert code(e) == "LimitExceeded"
+    iam.create_user(UserName="inline-size")
+    mid = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": [f"s3:Get{i}" for i in range(200)], "Resource": "*"}]}
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        iam.put_user_policy(UserName="inline-size", PolicyName="p", PolicyDocument=json.dumps(mid))
+    assert code(e) == "LimitExceeded"
+    # The user quota (2,048) counts all inline policies together.
+    half = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": [f"s3:Get{i}" for i in range(120)], "Resource": "*"}]}
+    iam.put_user_policy(UserName="inline-size", PolicyName="a", PolicyDocument=json.dumps(half))
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        iam.put_user_policy(UserName="inline-size", PolicyName="b", PolicyDocument=json.dumps(half))
+    assert code(e) == "LimitExceeded"
+    assert iam.list_user_policies(UserName="inline-size")["PolicyNames"] == ["a"]
+    iam.delete_user_policy(UserName="inline-size", PolicyName="a")
+    iam.delete_user(UserName="inline-size")
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        iam.attach_user_policy(UserName="nobody", PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")
+    assert code(e) == "NoSuchEntity"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        iam.get_policy(PolicyArn="not:an:arn:at:all:really")
+    assert code(e) == "InvalidInput"
+    local = [p["PolicyName"] for p in iam.list_policies(Scope="Local")["Policies"]]
+    assert not set(local) & {"broken", "no-effect", "too-big"}
+
+
+def test_attach_inline_boundaries_and_listing(iam, account):
+    arn = iam.create_policy(PolicyName="attach-me", PolicyDocument=json.dumps(S3_READ))["Policy"]["Arn"]
+    iam.create_user(UserName="dave")
+    iam.create_group(GroupName="ops")
+    iam.create_role(RoleName="worker", AssumeRolePolicyDocument=json.dumps(TRUST))
+    iam.attach_user_policy(UserName="dave", PolicyArn=arn)
+    iam.attach_group_policy(GroupName="ops", PolicyArn=arn)
+    iam.attach_role_policy(RoleName="worker", PolicyArn=arn)
+    iam.attach_role_policy(RoleName="worker", PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
+    assert iam.get_policy(PolicyArn=arn)["Policy"]["AttachmentCount"] == 3
+    ents = iam.list_entities_for_policy(PolicyArn=arn)
+    assert [u["UserName"] for u in ents["PolicyUsers"]] == ["dave"]
+    assert [g["GroupName"] for g in ents["PolicyGroups"]] == ["ops"]
+    assert [r["RoleName"] for r in ents["PolicyRoles"]] == ["worker"]
+    assert ents["PolicyUsers"][0]["UserId"].startswith("AIDA")
+    assert len(iam.list_entities_for_policy(PolicyArn=arn, EntityFilter="Role")["PolicyUsers"]) == 0
+    attached = iam.list_attached_role_policies(RoleName="worker")["AttachedPolicies"]
+    assert {a["PolicyName"] for a in attached} == {"attach-me", "ReadOnlyAccess"}
+    only = [p["PolicyName"] for p in iam.list_policies(OnlyAttached=True)["Policies"]]
+    assert set(only) == {"attach-me", "ReadOnlyAccess"}
+    aws = [p["PolicyName"] for p in iam.list_policies(Scope="AWS", MaxItems=1000)["Policies"]]
+    assert "AdministratorAccess" in aws and "attach-me" not in aws
+
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        iam.delete_policy(PolicyArn=arn)
+    assert code(e) == "DeleteConflict"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        iam.delete_user(UserName="dave")
+    assert code(e) == "DeleteConflict"
+
+    iam.put_role_policy(RoleName="worker", PolicyName="inline1", PolicyDocument=json.dumps(S3_READ))
+    got = iam.get_role_policy(RoleName="worker", PolicyName="inline1")
+    assert got["PolicyDocument"] == S3_READ and got["RoleName"] == "worker"
+    assert iam.list_role_policies(RoleName="worker")["PolicyNames"] == ["inline1"]
+    iam.put_group_policy(GroupName="ops", PolicyName="g1", PolicyDocument=json.dumps(S3_READ))
+    assert iam.get_group_policy(GroupName="ops", PolicyName="g1")["PolicyDocument"] == S3_READ
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        iam.get_user_policy(UserName="dave", PolicyName="nope")
+    assert message(e) == "The user policy with name nope cannot be found."
+
+    iam.put_user_permissions_boundary(UserName="dave", PermissionsBoundary=arn)
+    assert iam.get_user(UserName="dave")["User"]["PermissionsBoundary"]["PermissionsBoundaryArn"] == arn
+    assert iam.get_policy(PolicyArn=arn)["Policy"]["PermissionsBoundaryUsageCount"] == 1
+    boundary_users = iam.list_entities_for_policy(PolicyArn=arn, PolicyUsageFilter="PermissionsBoundary")["PolicyUsers"]
+    assert [u["UserName"] for u in boundary_users] == ["dave"]
+    iam.put_role_permissions_boundary(RoleName="worker", PermissionsBoundary="arn:aws:iam::aws:policy/PowerUserAccess")
+    assert iam.get_role(RoleName="worker")["Role"]["PermissionsBoundary"]["PermissionsBoundaryArn"].endswith("PowerUserAccess")
+    iam.delete_role_permissions_boundary(RoleName="worker")
+    assert "PermissionsBoundary" not in iam.get_role(RoleName="worker")["Role"]
+    iam.delete_user_permissions_boundary(UserName="dave")
+
+    # Ten managed policies per entity.
+    arns = [iam.create_policy(PolicyName=f"lim{i}", PolicyDocument=json.dumps(S3_READ))["Policy"]["Arn"] for i in range(10)]
+    for a in arns[:9]:
+        iam.attach_user_policy(UserName="dave", PolicyArn=a)
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        iam.attach_user_policy(UserName="dave", PolicyArn=arns[9])
+    assert code(e) == "LimitExceeded"
+    for a in arns[:9]:
+        iam.detach_user_policy(UserName="dave", PolicyArn=a)
+    for a in arns:
+        iam.delete_policy(PolicyArn=a)
+
+    iam.detach_user_policy(UserName="dave", PolicyArn=arn)
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        iam.detach_user_policy(UserName="dave", PolicyArn=arn)
+    assert code(e) == "NoSuchEntity"
+    iam.detach_group_policy(GroupName="ops", PolicyArn=arn)
+    iam.detach_role_policy(RoleName="worker", PolicyArn=arn)
+    iam.detach_role_policy(RoleName="worker", PolicyArn="arn:aws:iam::aws:policy/ReadOnlyAccess")
+    iam.delete_role_policy(RoleName="worker", PolicyName="inline1")
+    iam.delete_group_policy(GroupName="ops", PolicyName="g1")
+    assert iam.get_policy(PolicyArn=arn)["Policy"]["AttachmentCount"] == 0
+    iam.delete_policy(PolicyArn=arn)
+    iam.delete_user(UserName="dave")
+    iam.delete_group(GroupName="ops")
+    iam.delete_role(RoleName="worker")
+
+
+def test_aws_managed_policies_are_served(iam):
+    p = iam.get_policy(PolicyArn="arn:aws:iam::aws:policy/AdministratorAccess")["Policy"]
+    assert p["PolicyName"] == "AdministratorAccess" and p["PolicyId"].startswith("ANPA")
+    v = iam.get_policy_version(PolicyArn=p["Arn"], VersionId=p["DefaultVersionId"])["PolicyVersion"]
+    assert v["Document"]["Statement"][0]["Action"] == "*"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        iam.delete_policy(PolicyArn=p["Arn"])
+    assert code(e) in ("InvalidInput", "UnmodifiableEntity")
