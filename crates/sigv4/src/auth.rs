@@ -168,10 +168,15 @@ fn parse_header_mode(req: &Request<'_>, raw: &[u8]) -> Result<ParsedAuth, SigErr
         *slot = Some(val.trim());
     }
 
-    let date_header = req
-        .header_str("x-amz-date")
-        .map(|d| (d, true))
-        .or_else(|| req.header_str("date").map(|d| (d, false)));
+    // X-Amz-Date wins over Date whenever it is present, even if unreadable (then it is an
+    // error, not a silent fall-back to Date).
+    let date_header = if req.has_header("x-amz-date") {
+        Some((req.header_str("x-amz-date").unwrap_or("\u{fffd}"), true))
+    } else if req.has_header("date") {
+        Some((req.header_str("date").unwrap_or("\u{fffd}"), false))
+    } else {
+        None
+    };
 
     let mut missing = String::new();
     if credential.is_none() {

@@ -418,3 +418,20 @@ fn error_code_table() {
         "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details."
     );
 }
+
+#[test]
+fn unreadable_x_amz_date_does_not_fall_back_to_date() {
+    let m = incomplete_message(parse_with(
+        &[
+            ("Host", b"h"),
+            ("X-Amz-Date", b"2015\xff0830T123600Z"),
+            ("Date", b"Sun, 30 Aug 2015 12:36:00 GMT"),
+            ("Authorization", GOOD.as_bytes()),
+        ],
+        "",
+    ));
+    assert!(
+        m.starts_with("Date must be in ISO-8601 'basic format'."),
+        "{m}"
+    );
+}

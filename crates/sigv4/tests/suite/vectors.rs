@@ -25,7 +25,7 @@ fn vectors_dir() -> PathBuf {
     dir
 }
 
-fn case_names() -> Vec<String> {
+pub fn case_names() -> Vec<String> {
     let mut names: Vec<String> = fs::read_dir(vectors_dir())
         .unwrap()
         .filter_map(|e| {
@@ -40,15 +40,15 @@ fn case_names() -> Vec<String> {
     names
 }
 
-fn clock() -> OffsetDateTime {
+pub fn clock() -> OffsetDateTime {
     parse_amz_date("20150830T123600Z").unwrap()
 }
 
-fn key() -> SigningKey {
+pub fn key() -> SigningKey {
     SigningKey::derive(SECRET, "20150830", "us-east-1", "service")
 }
 
-fn read(case: &str, file: &str) -> String {
+pub fn read(case: &str, file: &str) -> String {
     fs::read_to_string(vectors_dir().join(case).join(file))
         .unwrap_or_else(|e| panic!("{case}/{file}: {e}"))
 }
