@@ -172,3 +172,181 @@ def test_lookup_events_identity_denial_and_auth_failure(fresh_server):
     # Events are per region.
     eu = lookup_all(s.client("cloudtrail", region_name="eu-west-1"), LookupAttributes=[{"AttributeKey": "EventName", "AttributeValue": "CreateTrail"}])
     assert eu == []
+
+
+def delivered_records(root):
+    files = sorted(pathlib.Path(root).rglob("*.json.gz"))
+    out = []
+    for f in files:
+        if "CloudTrail-Digest" in str(f):
+            continue
+        out.extend(json.loads(gzip.decompress(f.read_bytes()))["Records"])
+    return files, out
+
+
+def wait_for(pred, timeout=20):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        v = pred()
+        if v:
+            return v
+        time.sleep(0.2)
+    return pred()
+
+
+def test_local_delivery_layout_selectors_and_status(fresh_server):
+    s = fresh_server("--account-id", ACCOUNT, "--trail-delivery-seconds", "1").start()
+    ct = s.client("cloudtrail")
+    sts = s.client("sts")
+    ct.create_trail(Name="all-events", S3BucketName="org-logs", S3KeyPrefix="team")
+    ct.create_trail(Name="writes-only", S3BucketName="write-logs")
+    ct.put_event_selectors(TrailName="writes-only", EventSelectors=[{"ReadWriteType": "WriteOnly"}])
+    ct.start_logging(Name="all-events")
+    ct.start_logging(Name="writes-only")
+    rids = [sts.get_caller_identity()["ResponseMetadata"]["RequestId"] for _ in range(5)]
+    s.client("cloudtrail", region_name="eu-west-1").list_trails()  # another region: not in a single-region trail
+    root = s.data_dir / "trails"
+
+    def got_all():
+        _, recs = delivered_records(root / "org-logs")
+        have = [r["requestID"] for r in recs]
+        return all(r in have for r in rids) and recs
+    recs = wait_for(got_all)
+    assert recs, "events were not delivered"
+    files, recs = delivered_records(root / "org-logs")
+    for f in files:
+        rel = f.relative_to(root / "org-logs").as_posix()
+        parts = rel.split("/")
+        assert parts[:5] == ["team", "AWSLogs", ACCOUNT, "CloudTrail", "us-east-1"], rel
+        assert parts[8].startswith(f"{ACCOUNT}_CloudTrail_us-east-1_") and parts[8].endswith(".json.gz")
+    # Exactly once each, nothing from another region, nothing from before StartLogging.
+    ids = [r["requestID"] for r in recs]
+    assert len(ids) == len(set(ids))
+    assert all(ids.count(r) == 1 for r in rids)
+    assert all(r["awsRegion"] == "us-east-1" for r in recs)
+    assert "CreateTrail" not in {r["eventName"] for r in recs}
+    # The WriteOnly trail has no read-only events.
+    _, wrecs = delivered_records(root / "write-logs")
+    assert wrecs == [] or all(r["readOnly"] is False for r in wrecs)
+    ct.stop_logging(Name="all-events")  # a write: the WriteOnly trail delivers it
+    assert wait_for(lambda: any(r["eventName"] == "StopLogging" for r in delivered_records(root / "write-logs")[1]))
+    st = ct.get_trail_status(Name="all-events")
+    assert "LatestDeliveryTime" in st and "LatestDeliveryError" not in st
+    # After StopLogging, nothing new is delivered to the stopped trail.
+    n = len(delivered_records(root / "org-logs")[1])
+    sts.get_caller_identity()
+    time.sleep(2.5)
+    assert len(delivered_records(root / "org-logs")[1]) <= n + 1  # at most the StopLogging call itself
+
+
+@pytest.fixture
+def moto_s3():
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-p", str(port), "-H", "127.0.0.1"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    endpoint = f"http://127.0.0.1:{port}"
+    import urllib.request
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        try:
+            urllib.request.urlopen(endpoint + "/moto-api/", timeout=1)
+            break
+        except Exception:
+            time.sleep(0.2)
+    yield endpoint
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(timeout=10)
+
+
+def test_delivery_to_an_s3_compatible_endpoint(fresh_server, moto_s3):
+    import boto3
+    s3 = boto3.client("s3", endpoint_url=moto_s3, region_name="us-east-1", aws_access_key_id="testing", aws_secret_access_key="testing")
+    s3.create_bucket(Bucket="s3-trail-logs")
+    s = fresh_server("--account-id", ACCOUNT, "--trail-delivery-seconds", "1", "--trail-digest-seconds", "2",
+                     "--trail-s3-endpoint", moto_s3, "--trail-s3-access-key-id", "testing",
+                     "--trail-s3-secret-access-key", "testing").start()
+    ct = s.client("cloudtrail")
+    ct.create_trail(Name="to-s3", S3BucketName="s3-trail-logs", EnableLogFileValidation=True)
+    ct.start_logging(Name="to-s3")
+    rid = s.client("sts").get_caller_identity()["ResponseMetadata"]["RequestId"]
+
+    def keys():
+        return [o["Key"] for o in s3.list_objects_v2(Bucket="s3-trail-logs").get("Contents", [])]
+    assert wait_for(lambda: any("/CloudTrail/" in k for k in keys()) and any("CloudTrail-Digest" in k for k in keys()))
+    logs = [k for k in keys() if "/CloudTrail/us-east-1/" in k]
+    recs = []
+    for k in logs:
+        recs.extend(json.loads(gzip.decompress(s3.get_object(Bucket="s3-trail-logs", Key=k)["Body"].read()))["Records"])
+    assert [r["requestID"] for r in recs].count(rid) == 1
+    digest_key = [k for k in keys() if "CloudTrail-Digest" in k][0]
+    obj = s3.get_object(Bucket="s3-trail-logs", Key=digest_key)
+    assert obj["Metadata"]["signature-algorithm"] == "SHA256withRSA" and len(obj["Metadata"]["signature"]) == 512
+    digest = json.loads(gzip.decompress(obj["Body"].read()))
+    assert digest["awsAccountId"] == ACCOUNT and digest["digestSignatureAlgorithm"] == "SHA256withRSA"
+    st = ct.get_trail_status(Name="to-s3")
+    assert "LatestDeliveryTime" in st and "LatestDigestDeliveryTime" in st
+    # A bucket that does not exist: the error shows in the status, nothing is lost.
+    ct.create_trail(Name="no-bucket", S3BucketName="missing-bucket")
+    ct.start_logging(Name="no-bucket")
+    s.client("sts").get_caller_identity()
+    assert wait_for(lambda: "NoSuchBucket" in ct.get_trail_status(Name="no-bucket").get("LatestDeliveryError", ""))
+
+
+def test_no_secret_in_delivered_files_or_stored_events(fresh_server):
+    s = fresh_server("--account-id", ACCOUNT, "--trail-delivery-seconds", "1").start()
+    ak, sk = s.credentials()
+    ct = s.client("cloudtrail")
+    ct.create_trail(Name="secrets", S3BucketName="secret-check")
+    ct.start_logging(Name="secrets")
+    kms = s.client("kms")
+    key = kms.create_key()["KeyMetadata"]["KeyId"]
+    blob = kms.encrypt(KeyId=key, Plaintext=SECRET_PLAINTEXT)["CiphertextBlob"]
+    assert kms.decrypt(CiphertextBlob=blob)["Plaintext"] == SECRET_PLAINTEXT
+    dk = kms.generate_data_key(KeyId=key, KeySpec="AES_256")
+    data_key_b64 = base64.b64encode(dk["Plaintext"]).decode()
+    with pytest.raises(botocore.exceptions.ClientError):
+        s.client("sts", secret_key="Q" * 40).get_caller_identity()
+    secrets = [base64.b64encode(SECRET_PLAINTEXT).decode(), SECRET_PLAINTEXT.decode(), sk, data_key_b64, "Q" * 40]
+    assert wait_for(lambda: any(r["eventName"] == "GenerateDataKey" for r in delivered_records(s.data_dir / "trails")[1]))
+    looked_up = json.dumps(lookup_all(ct), default=str)
+    assert "GenerateDataKey" in looked_up
+    s.stop()
+    stored = json.dumps(export(s))
+    delivered = b"".join(gzip.decompress(f.read_bytes()) for f in (s.data_dir / "trails").rglob("*.json.gz")).decode()
+    assert "Decrypt" in stored and "Decrypt" in delivered
+    for secret in secrets:
+        assert secret not in stored, secret[:6]
+        assert secret not in delivered, secret[:6]
+        assert secret not in looked_up, secret[:6]
+
+
+def test_kill_9_under_load_keeps_every_acknowledged_event_once(fresh_server):
+    s = fresh_server("--account-id", ACCOUNT).start()
+    acked, stop = [], threading.Event()
+
+    def worker():
+        c = s.client("sts")
+        while not stop.is_set():
+            try:
+                acked.append(c.get_caller_identity()["ResponseMetadata"]["RequestId"])
+            except Exception:
+                return
+    threads = [threading.Thread(target=worker) for _ in range(6)]
+    for t in threads:
+        t.start()
+    time.sleep(3)
+    s.stop(sig=signal.SIGKILL)
+    stop.set()
+    for t in threads:
+        t.join()
+    assert len(acked) > 50
+    events = export(s)
+    ids = [e["requestID"] for e in events]
+    assert len(ids) == len(set(ids)), "an event was stored twice"
+    missing = set(acked) - set(ids)
+    assert not missing, f"{len(missing)} acknowledged requests have no event"
+    # The chain continues after the restart.
+    s.start()
+    s.client("sts").get_caller_identity()
+    s.stop()
+    assert len(export(s)) == len(events) + 1

@@ -14,6 +14,9 @@
     )
 )]
 
+pub mod delivery;
+pub mod destination;
+pub mod digest;
 pub mod errors;
 pub mod index;
 pub mod lookup;
@@ -25,7 +28,39 @@ pub mod stored;
 pub mod trail;
 pub mod trails;
 
-use rampart_services::Handler;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use rampart_aws_types::AwsError;
+use rampart_services::{Handler, Node};
+use time::OffsetDateTime;
+
+/// The job scheduler's future type.
+pub type TickFuture = Pin<Box<dyn Future<Output = Result<(), AwsError>> + Send>>;
+
+/// Last retention run (epoch seconds); retention runs once a minute.
+static LAST_RETENTION: AtomicI64 = AtomicI64::new(0);
+
+/// The background job: trail delivery and digests every tick, retention once a minute. Does
+/// nothing until the server installed [`settings`].
+pub fn tick(node: Node, now: OffsetDateTime) -> TickFuture {
+    Box::pin(async move {
+        let Some(settings) = settings::get() else {
+            return Ok(());
+        };
+        let t = now.unix_timestamp();
+        if t - LAST_RETENTION.load(Ordering::Relaxed) >= 60 {
+            LAST_RETENTION.store(t, Ordering::Relaxed);
+            let removed =
+                retention::expire_default(&node.store, now, &settings.default_account).await?;
+            if removed > 0 {
+                tracing::info!(removed, "audit retention removed events older than 90 days");
+            }
+        }
+        delivery::deliver_all(&node.store, &node.master_key, settings, now).await
+    })
+}
 
 pub fn handler(operation: &str) -> Option<Handler> {
     Some(match operation {
@@ -44,6 +79,7 @@ pub fn handler(operation: &str) -> Option<Handler> {
         "AddTags" => trails::add_tags,
         "RemoveTags" => trails::remove_tags,
         "ListTags" => trails::list_tags,
+        "ListPublicKeys" => digest::list_public_keys,
         _ => return None,
     })
 }

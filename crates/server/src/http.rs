@@ -22,6 +22,7 @@ pub async fn serve(config: Config) -> Result<(), String> {
         );
     }
     let node = bootstrap::open(&config)?;
+    rampart_cloudtrail::settings::install(trail_settings(&config, &node.default_account));
     let master_key = Arc::new(node.master_key);
     let (audit_sink, audit_writer) = audit::start(
         node.store.clone(),
@@ -140,4 +141,36 @@ async fn aws_request(
     request: Request<Body>,
 ) -> Response {
     pipeline::handle(state, remote, request).await
+}
+
+/// CloudTrail's node settings: local delivery under `<data-dir>/trails/<bucket>/`, or the
+/// configured S3-compatible endpoint.
+fn trail_settings(
+    config: &Config,
+    default_account: &str,
+) -> rampart_cloudtrail::settings::Settings {
+    let s3 =
+        config
+            .trail_s3_endpoint
+            .as_ref()
+            .map(|url| rampart_cloudtrail::settings::S3Endpoint {
+                url: url.clone(),
+                region: config
+                    .trail_s3_region
+                    .clone()
+                    .unwrap_or_else(|| config.region.clone()),
+                access_key_id: config.trail_s3_access_key_id.clone().unwrap_or_default(),
+                secret_access_key: config
+                    .trail_s3_secret_access_key
+                    .clone()
+                    .unwrap_or_default(),
+            });
+    rampart_cloudtrail::settings::Settings {
+        default_account: default_account.to_string(),
+        trails_dir: config.data_dir.join("trails"),
+        delivery_interval: std::time::Duration::from_secs(config.trail_delivery_seconds),
+        delivery_volume: 1_000,
+        digest_interval: std::time::Duration::from_secs(config.trail_digest_seconds),
+        s3,
+    }
 }

@@ -16,7 +16,10 @@ pub type TickFuture = Pin<Box<dyn Future<Output = Result<(), AwsError>> + Send>>
 pub type Tick = fn(Node, OffsetDateTime) -> TickFuture;
 
 /// Every service's tick, by name. Adding a job is one line here.
-const TICKS: &[(&str, Tick)] = &[("kms", rampart_kms::tick::tick)];
+const TICKS: &[(&str, Tick)] = &[
+    ("kms", rampart_kms::tick::tick),
+    ("cloudtrail", rampart_cloudtrail::tick),
+];
 
 const PERIOD: Duration = Duration::from_secs(1);
 
