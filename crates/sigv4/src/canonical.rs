@@ -31,6 +31,17 @@ impl Default for CanonicalOptions {
 /// METHOD \n canonical-uri \n canonical-query \n (name:value \n)* \n signed;headers \n payload-hash
 /// ```
 pub fn canonical_request(req: &Request<'_>, auth: &ParsedAuth, opts: CanonicalOptions) -> Vec<u8> {
+    canonical_request_with_payload(req, auth, opts, &payload_hash_line(req, auth))
+}
+
+/// As [`canonical_request`] with the payload line computed once by the caller (the verifier
+/// tries several candidates and must not hash a large body for each).
+pub(crate) fn canonical_request_with_payload(
+    req: &Request<'_>,
+    auth: &ParsedAuth,
+    opts: CanonicalOptions,
+    payload_line: &str,
+) -> Vec<u8> {
     let mut out = Vec::with_capacity(256 + req.query.len());
     out.extend_from_slice(req.method.as_bytes());
     out.push(b'\n');
@@ -57,7 +68,7 @@ pub fn canonical_request(req: &Request<'_>, auth: &ParsedAuth, opts: CanonicalOp
     out.push(b'\n');
     out.extend_from_slice(auth.signed_headers.join(";").as_bytes());
     out.push(b'\n');
-    out.extend_from_slice(payload_hash_line(req, auth).as_bytes());
+    out.extend_from_slice(payload_line.as_bytes());
     out
 }
 

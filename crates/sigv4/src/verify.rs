@@ -4,7 +4,9 @@ use time::{Duration, OffsetDateTime};
 
 use crate::amz_date::AmzDate;
 use crate::auth::{Mode, ParsedAuth, UNSIGNED_PAYLOAD};
-use crate::canonical::{CanonicalOptions, canonical_request, string_to_sign};
+use crate::canonical::{
+    CanonicalOptions, canonical_request_with_payload, payload_hash_line, string_to_sign,
+};
 use crate::encoding::canonical_uri;
 use crate::error::SigError;
 use crate::request::{PayloadHash, Request};
@@ -35,8 +37,9 @@ pub fn verify(
     check_clock(auth, now)?;
     check_declared_payload(req, auth)?;
 
+    let payload_line = payload_hash_line(req, auth);
     for opts in candidates(req, auth) {
-        let canonical = canonical_request(req, auth, opts);
+        let canonical = canonical_request_with_payload(req, auth, opts, &payload_line);
         let sts = string_to_sign(auth, &canonical);
         if key.verify(sts.as_bytes(), &auth.signature) {
             return Ok(());
