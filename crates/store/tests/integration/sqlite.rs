@@ -374,3 +374,20 @@ fn nested_write_fails_instead_of_deadlocking() {
     );
     assert_eq!(store.read_blocking(|txn| txn.get("other")).unwrap(), None);
 }
+
+/// Handlers hold a `Store` across `.await`s in multi-threaded servers: the handle and the
+/// futures of `write` and `read` must be `Send` (this test fails to compile otherwise).
+#[test]
+fn handles_and_futures_are_send() {
+    fn assert_send_sync<T: Send + Sync + Clone + 'static>(_: &T) {}
+    fn assert_send<T: Send>(_: &T) {}
+    let store = Store::open_in_memory().unwrap();
+    assert_send_sync(&store);
+    let write = store.write(|txn| txn.put("k", b"v", Expect::Any));
+    assert_send(&write);
+    let read = store.read(|txn| txn.get("k"));
+    assert_send(&read);
+    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    assert_eq!(runtime.block_on(write), Ok(1));
+    assert_eq!(runtime.block_on(read).unwrap().unwrap().version, 1);
+}
