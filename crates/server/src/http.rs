@@ -65,6 +65,10 @@ pub async fn serve(config: Config) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
+    // Small request/response exchanges: never let Nagle hold a response back.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     tracing::info!(listen = %local, account = %node.default_account, data_dir = %config.data_dir.display(), ready_ms = started.elapsed().as_millis() as u64, "rampart is ready");
     axum::serve(
         listener,
