@@ -123,9 +123,21 @@ impl SigError {
         }
     }
 
-    /// The human message, AWS's wording.
+    /// The human message, AWS's wording for awsQuery services.
     pub fn message(&self) -> String {
         self.to_string()
+    }
+
+    /// The message as a service of `protocol` words it. Only one differs: JSON and REST
+    /// services (KMS, Lambda, API Gateway) say "Missing Authentication Token" where STS says
+    /// "Request is missing Authentication Token".
+    pub fn message_for(&self, protocol: Protocol) -> String {
+        match (protocol, self) {
+            (Protocol::Json, Self::MissingAuthenticationToken) => {
+                "Missing Authentication Token".to_owned()
+            }
+            _ => self.to_string(),
+        }
     }
 
     /// HTTP status for the given protocol. Query services answer 403 for signature problems

@@ -80,6 +80,19 @@ fn no_authentication_at_all() {
         "MissingAuthenticationTokenException"
     );
     assert_eq!(err.http_status(Protocol::Query), 403);
+    assert_eq!(err.http_status(Protocol::Json), 403);
+    assert_eq!(
+        err.message_for(Protocol::Query),
+        "Request is missing Authentication Token"
+    );
+    assert_eq!(
+        err.message_for(Protocol::Json),
+        "Missing Authentication Token"
+    );
+    assert_eq!(
+        SigError::SignatureDoesNotMatch.message_for(Protocol::Json),
+        SigError::SignatureDoesNotMatch.message()
+    );
 }
 
 #[test]
