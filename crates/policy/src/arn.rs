@@ -50,8 +50,8 @@ impl ArnParts {
 pub(crate) enum ArnPattern {
     /// `*`
     Any,
-    /// Six per-part matchers.
-    Parts(Box<[Matcher; 6]>),
+    /// Six per-part matchers, and whether any holds a policy variable.
+    Parts(Box<[Matcher; 6]>, bool),
     /// Fewer than six parts (for example `arn:aws:s3:*`). AWS compares "each of the six
     /// colon-delimited components of the ARN separately", so such a pattern matches no ARN.
     Short,
@@ -64,7 +64,11 @@ impl ArnPattern {
             return ArnPattern::Any;
         }
         match split_tokens(&toks) {
-            Some(parts) => ArnPattern::Parts(Box::new(parts.map(Matcher::from_tokens))),
+            Some(parts) => {
+                let ms = parts.map(Matcher::from_tokens);
+                let vars = ms.iter().any(Matcher::has_vars);
+                ArnPattern::Parts(Box::new(ms), vars)
+            }
             None => ArnPattern::Short,
         }
     }
@@ -80,11 +84,19 @@ impl ArnPattern {
         match self {
             ArnPattern::Any => Some(true),
             ArnPattern::Short => Some(false),
-            ArnPattern::Parts(ms) => {
+            ArnPattern::Parts(ms, vars) => {
+                // An unresolvable variable anywhere makes the whole pattern unresolvable.
+                if *vars && !ms.iter().all(|m| m.vars_resolve(r)) {
+                    return None;
+                }
                 let Some(p) = parts else {
                     return Some(false);
                 };
-                for (i, m) in ms.iter().enumerate() {
+                // The resource part is the most selective, then service and account.
+                for i in [5, 2, 4, 3, 1, 0] {
+                    let Some(m) = ms.get(i) else {
+                        return Some(false);
+                    };
                     if !m.matches(p.part(s, i), r)? {
                         return Some(false);
                     }

@@ -276,6 +276,8 @@ impl ServiceIndex {
                 }
             }
         }
+        // Sorted by hash so lookups are a binary search even for policies naming many services.
+        services.sort_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
         ServiceIndex {
             services: services
                 .into_iter()
@@ -289,10 +291,16 @@ impl ServiceIndex {
     #[inline]
     fn candidates<'a>(&'a self, ctx: &RequestContext) -> (&'a [u32], &'a [u32]) {
         let svc = ctx.service();
+        let start = self
+            .services
+            .partition_point(|(h, _, _)| *h < ctx.service_hash);
         let specific = self
             .services
+            .get(start..)
+            .unwrap_or(&[])
             .iter()
-            .find(|(h, s, _)| *h == ctx.service_hash && **s == *svc)
+            .take_while(|(h, _, _)| *h == ctx.service_hash)
+            .find(|(_, s, _)| **s == *svc)
             .map_or(&[][..], |(_, _, v)| &v[..]);
         (specific, &self.anywhere)
     }

@@ -180,6 +180,22 @@ impl Matcher {
         Matcher::new(&s.to_lowercase(), Wild::Yes, false)
     }
 
+    /// Whether the pattern has policy variables.
+    pub(crate) fn has_vars(&self) -> bool {
+        matches!(self, Matcher::Glob(t) if t.iter().any(|t| matches!(t, Tok::Var(_))))
+    }
+
+    /// Whether every variable of the pattern resolves in `r`.
+    pub(crate) fn vars_resolve<R: Resolve + ?Sized>(&self, r: &R) -> bool {
+        match self {
+            Matcher::Glob(toks) => toks.iter().all(|t| match t {
+                Tok::Var(v) => v.value(r).is_some(),
+                _ => true,
+            }),
+            _ => true,
+        }
+    }
+
     /// Whether `s` matches. `None` when a variable could not be resolved (AWS then treats the
     /// element as not matching).
     #[inline]
