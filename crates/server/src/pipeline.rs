@@ -261,7 +261,7 @@ fn too_large(limit: usize) -> AwsError {
 
 fn sig_error(e: &SigError, proto: Proto) -> AwsError {
     let p = proto.sigv4_family();
-    AwsError::new(e.code(p), e.http_status(p), e.message())
+    AwsError::new(e.code(p), e.http_status(p), e.message_for(p))
 }
 
 fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
