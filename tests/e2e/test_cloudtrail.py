@@ -350,3 +350,80 @@ def test_kill_9_under_load_keeps_every_acknowledged_event_once(fresh_server):
     s.client("sts").get_caller_identity()
     s.stop()
     assert len(export(s)) == len(events) + 1
+
+
+def validate(server, arn, start, data_dir=None):
+    import subprocess as sp
+    from conftest import rampart_bin
+    return sp.run([rampart_bin(), "trail", "validate", "--trail-arn", arn, "--start-time", start,
+                   "--data-dir", str(data_dir or server.data_dir)], capture_output=True, text=True, timeout=60)
+
+
+def test_digests_validate_and_name_every_tampering(fresh_server, tmp_path):
+    import shutil
+    s = fresh_server("--account-id", ACCOUNT, "--trail-delivery-seconds", "1", "--trail-digest-seconds", "2").start()
+    start = (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    ct = s.client("cloudtrail")
+    arn = ct.create_trail(Name="sealed", S3BucketName="sealed-logs", EnableLogFileValidation=True)["TrailARN"]
+    ct.start_logging(Name="sealed")
+    sts = s.client("sts")
+    deadline = time.time() + 9
+    while time.time() < deadline:
+        sts.get_caller_identity()
+        time.sleep(0.3)
+    keys = ct.list_public_keys()["PublicKeyList"]
+    assert len(keys) == 1 and keys[0]["Fingerprint"]
+    s.stop()
+    root = s.data_dir / "trails" / "sealed-logs"
+    digests = sorted(p for p in root.rglob("*.json.gz") if "CloudTrail-Digest" in p.parts)
+    logs = sorted(p for p in root.rglob("*.json.gz") if "CloudTrail-Digest" not in p.parts)
+    assert len(digests) >= 3 and len(logs) >= 3, (digests, logs)
+    digest = json.loads(gzip.decompress(digests[-1].read_bytes()))
+    assert digest["previousDigestSignature"] and digest["digestSignatureAlgorithm"] == "SHA256withRSA"
+
+    ok = validate(s, arn, start)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "INVALID" not in ok.stdout and "digest files valid" in ok.stdout
+
+    # Log files: one modified byte, one deleted, one forged.
+    tampered = tmp_path / "tampered"
+    shutil.copytree(s.data_dir, tampered)
+    troot = tampered / "trails" / "sealed-logs"
+    listed = [f["s3Object"] for d in digests for f in json.loads(gzip.decompress(d.read_bytes()))["logFiles"]]
+    assert len(listed) >= 2
+    modified, deleted = troot / listed[0], troot / listed[1]
+    data = bytearray(modified.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    modified.write_bytes(bytes(data))
+    deleted.unlink()
+    forged = modified.with_name(modified.name.replace(modified.name.split("_")[-1], "0000000000000000.json.gz"))
+    forged.write_bytes(gzip.compress(b'{"Records":[{"eventName":"NothingHappened"}]}'))
+    out = validate(s, arn, start, tampered)
+    assert out.returncode == 1
+    assert f"Log file s3://sealed-logs/{listed[0]} INVALID: hash value doesn't match" in out.stdout, out.stdout
+    assert f"Log file s3://sealed-logs/{listed[1]} INVALID: not found" in out.stdout
+    assert f"{forged.relative_to(troot).as_posix()} INVALID: not listed in any digest file" in out.stdout
+    assert len([l for l in out.stdout.splitlines() if " INVALID: " in l]) == 3, out.stdout
+
+    # Digests: swap two (contents and signatures) -> named as failing verification.
+    swapped = tmp_path / "swapped"
+    shutil.copytree(s.data_dir, swapped)
+    sroot = swapped / "trails" / "sealed-logs"
+    a, b = sroot / digests[-1].relative_to(root), sroot / digests[-2].relative_to(root)
+    for suffix in ("", ".metadata.json"):
+        pa, pb = pathlib.Path(str(a) + suffix), pathlib.Path(str(b) + suffix)
+        da, db = pa.read_bytes(), pb.read_bytes()
+        pa.write_bytes(db)
+        pb.write_bytes(da)
+    out = validate(s, arn, start, swapped)
+    assert out.returncode == 1
+    assert f"Digest file s3://sealed-logs/{digests[-1].relative_to(root).as_posix()} INVALID" in out.stdout, out.stdout
+
+    # A deleted digest in the middle of the chain is named.
+    holed = tmp_path / "holed"
+    shutil.copytree(s.data_dir, holed)
+    middle = digests[-2].relative_to(root).as_posix()
+    (holed / "trails" / "sealed-logs" / middle).unlink()
+    out = validate(s, arn, start, holed)
+    assert out.returncode == 1
+    assert f"Digest file s3://sealed-logs/{middle} INVALID: not found" in out.stdout, out.stdout

@@ -27,6 +27,7 @@ pub mod settings;
 pub mod stored;
 pub mod trail;
 pub mod trails;
+pub mod validate;
 
 use std::future::Future;
 use std::pin::Pin;

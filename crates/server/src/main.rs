@@ -45,6 +45,9 @@ enum Command {
     /// Inspect the audit trail of a stopped server.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// CloudTrail trails: validate delivered log files (on a stopped server's data directory).
+    #[command(subcommand)]
+    Trail(TrailCommand),
     /// Create and list accounts (on a stopped server's data directory).
     #[command(subcommand)]
     Accounts(AccountsCommand),
@@ -59,6 +62,13 @@ enum AccountsCommand {
 }
 
 #[derive(Subcommand)]
+enum TrailCommand {
+    /// Report valid, modified, deleted and undigested log and digest files, as
+    /// `aws cloudtrail validate-logs` does.
+    Validate(audit_cli::ValidateArgs),
+}
+
+#[derive(Subcommand)]
 enum AuditCommand {
     /// Print every audit event as a JSON line, verifying the hash chain.
     Export(audit_cli::ExportArgs),
@@ -67,6 +77,14 @@ enum AuditCommand {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
+        Command::Trail(TrailCommand::Validate(args)) => match audit_cli::validate(&args) {
+            Ok(true) => ExitCode::SUCCESS,
+            Ok(false) => ExitCode::FAILURE,
+            Err(e) => {
+                eprintln!("rampart: {e}");
+                ExitCode::from(2)
+            }
+        },
         Command::Accounts(command) => {
             let result = match command {
                 AccountsCommand::Create(args) => accounts_cli::create(&args),
