@@ -177,10 +177,10 @@ def test_assume_role_across_two_accounts(fresh_server):
     key = dev_root.create_access_key(UserName=dev_root.create_user(UserName="dev")["User"]["UserName"])["AccessKey"]
     sts = as_key(s, "sts", key)
     # The trust policy trusts the account, so the user also needs its own account's permission.
-    denied(lambda: sts.assume_role(RoleArn=role_arn, RoleSessionName="x", ExternalId="partner-42"))
+    denied(lambda: sts.assume_role(RoleArn=role_arn, RoleSessionName="deploy", ExternalId="partner-42"))
     dev_root.put_user_policy(UserName="dev", PolicyName="assume", PolicyDocument=doc(allow("sts:AssumeRole", role_arn)))
-    denied(lambda: sts.assume_role(RoleArn=role_arn, RoleSessionName="x", ExternalId="wrong"))
-    out = sts.assume_role(RoleArn=role_arn, RoleSessionName="x", ExternalId="partner-42")
+    denied(lambda: sts.assume_role(RoleArn=role_arn, RoleSessionName="deploy", ExternalId="wrong"))
+    out = sts.assume_role(RoleArn=role_arn, RoleSessionName="deploy", ExternalId="partner-42")
     c = out["Credentials"]
     cross = s.client("iam", access_key=c["AccessKeyId"], secret_key=c["SecretAccessKey"], session_token=c["SessionToken"])
     roles = [r["RoleName"] for r in cross.list_roles()["Roles"]]
