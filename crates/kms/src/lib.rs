@@ -74,6 +74,17 @@ pub fn handler(operation: &str) -> Option<Handler> {
         "GetKeyRotationStatus" => op!(rotation::get_key_rotation_status),
         "RotateKeyOnDemand" => op!(rotation::rotate_key_on_demand),
         "ListKeyRotations" => op!(rotation::list_key_rotations),
+        "GetKeyPolicy" => op!(policies::get_key_policy),
+        "PutKeyPolicy" => op!(policies::put_key_policy),
+        "ListKeyPolicies" => op!(policies::list_key_policies),
+        "CreateGrant" => op!(grants::create_grant),
+        "ListGrants" => op!(grants::list_grants),
+        "ListRetirableGrants" => op!(grants::list_retirable_grants),
+        "RetireGrant" => op!(grants::retire_grant),
+        "RevokeGrant" => op!(grants::revoke_grant),
+        "GetParametersForImport" => op!(import::get_parameters_for_import),
+        "ImportKeyMaterial" => op!(import::import_key_material),
+        "DeleteImportedKeyMaterial" => op!(import::delete_imported_key_material),
         _ => return None,
     })
 }
