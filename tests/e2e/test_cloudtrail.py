@@ -427,3 +427,64 @@ def test_digests_validate_and_name_every_tampering(fresh_server, tmp_path):
     out = validate(s, arn, start, holed)
     assert out.returncode == 1
     assert f"Digest file s3://sealed-logs/{middle} INVALID: not found" in out.stdout, out.stdout
+
+
+def test_every_call_once_with_its_identity_user_role_and_denial(fresh_server):
+    s = fresh_server("--account-id", ACCOUNT).start()
+    iam, sts, ct = s.client("iam"), s.client("sts"), s.client("cloudtrail")
+    calls = []  # (request id, expected identity type, expected arn, expected error code or None)
+
+    def rid(resp):
+        return resp["ResponseMetadata"]["RequestId"]
+    root_arn = f"arn:aws:iam::{ACCOUNT}:root"
+    calls.append((rid(iam.create_user(UserName="alice")), "Root", root_arn, None))
+    calls.append((rid(iam.put_user_policy(UserName="alice", PolicyName="ct", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": ["cloudtrail:DescribeTrails", "sts:AssumeRole"], "Resource": "*"}]}))),
+        "Root", root_arn, None))
+    key = iam.create_access_key(UserName="alice")
+    calls.append((rid(key), "Root", root_arn, None))
+    alice_ak, alice_sk = key["AccessKey"]["AccessKeyId"], key["AccessKey"]["SecretAccessKey"]
+    trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:user/alice"}, "Action": "sts:AssumeRole"}]}
+    calls.append((rid(iam.create_role(RoleName="auditor", AssumeRolePolicyDocument=json.dumps(trust))), "Root", root_arn, None))
+    calls.append((rid(iam.put_role_policy(RoleName="auditor", PolicyName="lookup", PolicyDocument=json.dumps({
+        "Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "cloudtrail:ListTrails", "Resource": "*"}]}))),
+        "Root", root_arn, None))
+
+    alice_ct = s.client("cloudtrail", access_key=alice_ak, secret_key=alice_sk)
+    alice_arn = f"arn:aws:iam::{ACCOUNT}:user/alice"
+    time.sleep(0.5)  # a new access key may take a moment to be usable, as in AWS
+    calls.append((rid(alice_ct.describe_trails()), "IAMUser", alice_arn, None))
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        alice_ct.create_trail(Name="not-allowed", S3BucketName="nope-bucket")
+    assert e.value.response["Error"]["Code"] == "AccessDeniedException"
+    calls.append((e.value.response["ResponseMetadata"]["RequestId"], "IAMUser", alice_arn, "AccessDeniedException"))
+    alice_sts = s.client("sts", access_key=alice_ak, secret_key=alice_sk)
+    assumed = alice_sts.assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/auditor", RoleSessionName="review")
+    calls.append((rid(assumed), "IAMUser", alice_arn, None))
+    c = assumed["Credentials"]
+    role_ct = s.client("cloudtrail", access_key=c["AccessKeyId"], secret_key=c["SecretAccessKey"], session_token=c["SessionToken"])
+    role_arn = f"arn:aws:sts::{ACCOUNT}:assumed-role/auditor/review"
+    calls.append((rid(role_ct.list_trails()), "AssumedRole", role_arn, None))
+    s.stop()
+
+    events = export(s)
+    by_rid = {}
+    for ev in events:
+        by_rid.setdefault(ev["requestID"], []).append(ev)
+    for request_id, kind, arn, code in calls:
+        got = by_rid.get(request_id, [])
+        assert len(got) == 1, (request_id, kind, len(got))
+        ev = got[0]
+        assert ev["userIdentity"]["type"] == kind, ev["userIdentity"]
+        assert ev["userIdentity"]["arn"] == arn
+        assert ev.get("errorCode") == code, ev.get("errorCode")
+    role_event = by_rid[calls[-1][0]][0]
+    issuer = role_event["userIdentity"]["sessionContext"]["sessionIssuer"]
+    assert issuer["type"] == "Role" and issuer["arn"] == f"arn:aws:iam::{ACCOUNT}:role/auditor" and issuer["userName"] == "auditor"
+    assert role_event["userIdentity"]["sessionContext"]["attributes"]["mfaAuthenticated"] == "false"
+    assert "creationDate" in role_event["userIdentity"]["sessionContext"]["attributes"]
+    # Redaction: the secret access key and the session credentials never reach the trail.
+    text = json.dumps(events)
+    assert alice_sk not in text and c["SecretAccessKey"] not in text and c["SessionToken"] not in text
+    assert by_rid[rid(key)][0]["responseElements"]["AccessKey"]["SecretAccessKey"] == "HIDDEN_DUE_TO_SECURITY_REASONS"

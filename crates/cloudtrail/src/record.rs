@@ -92,44 +92,81 @@ pub fn user_identity(principal: &Principal, session: &SessionFacts) -> Value {
             id.insert("userName".into(), name.clone().into());
         }
         PrincipalKind::AssumedRole { role_name, .. } => {
-            // principalId is `AROA...:session`; the issuer is the role itself.
+            // Without STS's facts: principalId is `AROA...:session`, the issuer is the role.
             let role_id = principal
                 .user_id
                 .split(':')
                 .next()
                 .unwrap_or_default()
                 .to_string();
-            let issuer = json!({
-                "type": "Role",
-                "principalId": role_id,
-                "arn": format!("arn:{}:iam::{}:role/{role_name}", rampart_aws_types::PARTITION, principal.account),
-                "accountId": principal.account,
-                "userName": role_name,
-            });
-            id.insert("sessionContext".into(), session_context(session, issuer));
+            let role_arn = format!(
+                "arn:{}:iam::{}:role/{role_name}",
+                rampart_aws_types::PARTITION,
+                principal.account
+            );
+            let issuer = issuer_json(principal, &role_arn, &role_id);
+            id.insert(
+                "sessionContext".into(),
+                session_context(principal, session, issuer),
+            );
         }
         PrincipalKind::FederatedUser { .. } => {
-            // The federation token was issued to an IAM user of the account (the issuer).
-            let issuer = json!({
-                "type": "IAMUser",
-                "principalId": principal.account,
-                "accountId": principal.account,
-            });
-            id.insert("sessionContext".into(), session_context(session, issuer));
+            // The federation token was issued to an IAM user (or root) of the account.
+            let issuer = issuer_json(principal, "", &principal.account);
+            id.insert(
+                "sessionContext".into(),
+                session_context(principal, session, issuer),
+            );
         }
     }
     Value::Object(id)
 }
 
-fn session_context(session: &SessionFacts, issuer: Value) -> Value {
+/// `sessionIssuer`: from the session STS issued when the principal carries it, else from what
+/// the caller derived (`fallback_arn`, `fallback_id`).
+fn issuer_json(principal: &Principal, fallback_arn: &str, fallback_id: &str) -> Value {
+    let (arn, id) = match &principal.session {
+        Some(s) if !s.issuer_arn.is_empty() => (s.issuer_arn.as_str(), s.issuer_id.as_str()),
+        _ => (fallback_arn, fallback_id),
+    };
+    let resource = arn.splitn(6, ':').nth(5).unwrap_or_default();
+    let (kind, name) = if let Some(path_name) = resource.strip_prefix("role/") {
+        ("Role", path_name.rsplit('/').next())
+    } else if let Some(path_name) = resource.strip_prefix("user/") {
+        ("IAMUser", path_name.rsplit('/').next())
+    } else if resource == "root" {
+        ("Root", None)
+    } else {
+        ("IAMUser", None)
+    };
+    let mut m = Map::new();
+    m.insert("type".into(), kind.into());
+    m.insert("principalId".into(), id.into());
+    if !arn.is_empty() {
+        m.insert("arn".into(), arn.into());
+    }
+    m.insert("accountId".into(), principal.account.clone().into());
+    if let Some(n) = name {
+        m.insert("userName".into(), n.into());
+    }
+    Value::Object(m)
+}
+
+/// `sessionContext.attributes`: STS's issue time and MFA flag when the principal carries them,
+/// else what the caller passed.
+fn session_context(principal: &Principal, facts: &SessionFacts, issuer: Value) -> Value {
+    let (created, mfa) = match &principal.session {
+        Some(s) => (
+            OffsetDateTime::from_unix_timestamp(s.issued_at).ok(),
+            s.mfa_authenticated,
+        ),
+        None => (facts.creation_date, facts.mfa_authenticated),
+    };
     let mut attributes = Map::new();
-    if let Some(created) = session.creation_date {
+    if let Some(created) = created {
         attributes.insert("creationDate".into(), format_time(created).into());
     }
-    attributes.insert(
-        "mfaAuthenticated".into(),
-        session.mfa_authenticated.to_string().into(),
-    );
+    attributes.insert("mfaAuthenticated".into(), mfa.to_string().into());
     json!({ "sessionIssuer": issuer, "attributes": attributes })
 }
 
@@ -306,6 +343,35 @@ mod tests {
         assert_eq!(ctx["attributes"]["mfaAuthenticated"], "true");
         let event = json!({ "userIdentity": id });
         assert_eq!(username(&event).as_deref(), Some("alice"));
+    }
+
+    #[test]
+    fn sts_session_facts_win() {
+        let mut p = principal(
+            PrincipalKind::AssumedRole {
+                role_name: "ops".into(),
+                session_name: "s1".into(),
+            },
+            "arn:aws:sts::123456789012:assumed-role/ops/s1",
+            "AROAOPS:s1",
+        );
+        p.session = Some(std::sync::Arc::new(rampart_services::principal::Session {
+            issued_at: 1_700_000_000,
+            issuer_arn: "arn:aws:iam::123456789012:role/team/ops".into(),
+            issuer_id: "AROAREALID".into(),
+            mfa_authenticated: true,
+            ..Default::default()
+        }));
+        let id = user_identity(&p, &SessionFacts::default());
+        let ctx = &id["sessionContext"];
+        assert_eq!(
+            ctx["sessionIssuer"]["arn"],
+            "arn:aws:iam::123456789012:role/team/ops"
+        );
+        assert_eq!(ctx["sessionIssuer"]["principalId"], "AROAREALID");
+        assert_eq!(ctx["sessionIssuer"]["userName"], "ops");
+        assert_eq!(ctx["attributes"]["creationDate"], "2023-11-14T22:13:20Z");
+        assert_eq!(ctx["attributes"]["mfaAuthenticated"], "true");
     }
 
     #[test]
