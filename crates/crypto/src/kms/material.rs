@@ -23,6 +23,7 @@ use zeroize::Zeroizing;
 
 use super::error::KmsCryptoError;
 use super::spec::{KeyFamily, KeySpec};
+use super::symmetric::SymmetricState;
 
 /// Length of a `SYMMETRIC_DEFAULT` key (AES-256).
 pub const SYMMETRIC_KEY_LEN: usize = 32;
@@ -37,10 +38,8 @@ pub struct KeyMaterial {
 }
 
 pub(crate) enum Parsed {
-    /// HMAC-SHA256 key over the AES key, used to derive one AES-256-GCM key per ciphertext.
-    Symmetric {
-        kdf: hmac::Key,
-    },
+    /// The AES key's derivation state (see `symmetric`).
+    Symmetric(SymmetricState),
     Hmac {
         key: hmac::Key,
     },
@@ -120,9 +119,7 @@ impl KeyMaterial {
                 if bytes.len() != SYMMETRIC_KEY_LEN {
                     return Err(unfit());
                 }
-                Parsed::Symmetric {
-                    kdf: hmac::Key::new(hmac::HMAC_SHA256, bytes),
-                }
+                Parsed::Symmetric(SymmetricState::new(bytes)?)
             }
             KeyFamily::Hmac => {
                 let (min, max, alg) = hmac_bounds(spec);
@@ -185,7 +182,7 @@ impl KeyMaterial {
             Parsed::Rsa { signing, .. } => signing.public_key().as_der().map_err(enc_err)?,
             Parsed::Ecc { key } => key.public_key().as_der().map_err(enc_err)?,
             Parsed::MlDsa { key } => key.public_key().as_der().map_err(enc_err)?,
-            Parsed::Symmetric { .. } | Parsed::Hmac { .. } => {
+            Parsed::Symmetric(_) | Parsed::Hmac { .. } => {
                 return Err(KmsCryptoError::UnsupportedOperation(format!(
                     "{} key spec is not supported for this operation.",
                     self.spec

@@ -12,14 +12,22 @@
 //!     97    n  AES-256-GCM ciphertext
 //!   97+n   16  GCM tag
 //! ```
-//! The AES key is not the material itself but derived per ciphertext (as AWS KMS derives one per
-//! call from its backing key and a nonce): `K = HMAC-SHA256(material, 00000001 ||
-//! "rampart:kms:blob-key:v1" || 00 || salt || 00000100)`, NIST SP 800-108 counter mode. So the
-//! 2^32-messages-per-key bound of random 96-bit GCM IVs applies per derived key, not per material.
+//! The AES key is not the material itself but derived from it and the blob's salt (AWS KMS
+//! likewise derives keys from its backing key and a nonce): `K = HMAC-SHA256(material, 00000001 ||
+//! "rampart:kms:blob-key:v1" || 00 || salt || 00000100)`, NIST SP 800-108 counter mode.
+//! Deriving and expanding a key costs about as much as encrypting 4 KiB, so a loaded
+//! `KeyMaterial` keeps one derived "session" key (random salt) and uses it for at most
+//! `SESSION_KEY_MAX_USES` (2^28) encryptions before drawing a new salt. With random 96-bit IVs
+//! that keeps each AES key far below NIST SP 800-38D's 2^32-invocation bound, however many
+//! ciphertexts a material produces over its life. Decryption derives the key from the blob's salt
+//! (reusing the session key when the salt is its own).
 //!
 //! The additional authenticated data is the whole 97-byte header followed by the canonical
 //! encryption context, so any change to any byte, or a different context, fails to open, and all
 //! failures are the same `InvalidCiphertextException`.
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, RwLock};
+
 use aws_lc_rs::aead::{AES_256_GCM, Aad, LessSafeKey, NONCE_LEN, Nonce, UnboundKey};
 use aws_lc_rs::hmac;
 use aws_lc_rs::rand::{SecureRandom, SystemRandom};
@@ -114,12 +122,19 @@ impl<'a> CiphertextBlob<'a> {
         context: &EncryptionContext,
     ) -> Result<Zeroizing<Vec<u8>>, KmsCryptoError> {
         let bad = || KmsCryptoError::InvalidCiphertext;
-        let kdf = symmetric_kdf(material)?;
+        let state = symmetric_state(material)?;
         let header = self.bytes.get(..BLOB_HEADER_LEN).ok_or_else(bad)?;
         let salt = self.bytes.get(SALT_AT..IV_AT).ok_or_else(bad)?;
         let iv = self.bytes.get(IV_AT..BLOB_HEADER_LEN).ok_or_else(bad)?;
         let sealed = self.bytes.get(BLOB_HEADER_LEN..).ok_or_else(bad)?;
-        let key = derive_key(kdf, salt)?;
+        let session = state.current();
+        let derived;
+        let key = if session.salt.as_slice() == salt {
+            &session.key
+        } else {
+            derived = derive_key(&state.kdf, salt)?;
+            &derived
+        };
         let nonce = Nonce::try_assume_unique_for_key(iv).map_err(|_| bad())?;
         let aad = aad(header, context);
         let mut buf = Zeroizing::new(sealed.to_vec());
@@ -158,19 +173,18 @@ pub(crate) fn seal(
     context: &EncryptionContext,
     plaintext: &[u8],
 ) -> Result<Vec<u8>, KmsCryptoError> {
-    let kdf = symmetric_kdf(key.material)?;
-    let mut random = [0u8; SALT_LEN + NONCE_LEN];
+    let session = symmetric_state(key.material)?.session_for_encryption()?;
+    let mut iv = [0u8; NONCE_LEN];
     SystemRandom::new()
-        .fill(&mut random)
+        .fill(&mut iv)
         .map_err(KmsCryptoError::internal("random number generator failure"))?;
-    let (salt, iv) = random.split_at(SALT_LEN);
 
     let mut out = Vec::with_capacity(BLOB_OVERHEAD + plaintext.len());
     out.push(BLOB_VERSION_1);
     out.extend_from_slice(key.key_id.as_str().as_bytes());
     out.extend_from_slice(key.material_id.as_bytes());
-    out.extend_from_slice(salt);
-    out.extend_from_slice(iv);
+    out.extend_from_slice(&session.salt);
+    out.extend_from_slice(&iv);
     if out.len() != BLOB_HEADER_LEN {
         // A KeyId is always 36 bytes; this guards the format against a future KeyId change.
         return Err(KmsCryptoError::Internal(
@@ -178,14 +192,13 @@ pub(crate) fn seal(
         ));
     }
     let aad = aad(&out, context);
-    let derived = derive_key(kdf, salt)?;
-    let nonce = Nonce::try_assume_unique_for_key(iv)
-        .map_err(KmsCryptoError::internal("nonce construction failed"))?;
+    let nonce = Nonce::assume_unique_for_key(iv);
     out.extend_from_slice(plaintext);
     let body = out
         .get_mut(BLOB_HEADER_LEN..)
         .ok_or(KmsCryptoError::Internal("ciphertext buffer"))?;
-    let tag = derived
+    let tag = session
+        .key
         .seal_in_place_separate_tag(nonce, Aad::from(aad.as_slice()), body)
         .map_err(KmsCryptoError::internal("encryption failed"))?;
     out.extend_from_slice(tag.as_ref());
@@ -205,9 +218,79 @@ pub fn re_encrypt(
     seal(destination, destination_context, &plaintext)
 }
 
-fn symmetric_kdf(material: &KeyMaterial) -> Result<&hmac::Key, KmsCryptoError> {
+/// Encryptions one session key may perform before a new salt is drawn.
+pub const SESSION_KEY_MAX_USES: u64 = 1 << 28;
+
+/// Per-material state: the KDF key and the current session key.
+pub(crate) struct SymmetricState {
+    kdf: hmac::Key,
+    session: RwLock<Arc<SessionKey>>,
+}
+
+struct SessionKey {
+    salt: [u8; SALT_LEN],
+    key: LessSafeKey,
+    uses: AtomicU64,
+}
+
+impl SymmetricState {
+    pub(crate) fn new(material: &[u8]) -> Result<SymmetricState, KmsCryptoError> {
+        let kdf = hmac::Key::new(hmac::HMAC_SHA256, material);
+        let session = RwLock::new(Arc::new(SessionKey::new(&kdf)?));
+        Ok(SymmetricState { kdf, session })
+    }
+
+    fn current(&self) -> Arc<SessionKey> {
+        // A poisoned lock still holds a valid Arc (it is only ever replaced whole).
+        let guard = self.session.read().unwrap_or_else(|e| e.into_inner());
+        Arc::clone(&guard)
+    }
+
+    /// The session key, counted as used once; replaced when it has done its share.
+    fn session_for_encryption(&self) -> Result<Arc<SessionKey>, KmsCryptoError> {
+        let session = self.current();
+        if session.uses.fetch_add(1, Ordering::Relaxed) < SESSION_KEY_MAX_USES {
+            return Ok(session);
+        }
+        let mut guard = self.session.write().unwrap_or_else(|e| e.into_inner());
+        if Arc::ptr_eq(&guard, &session) {
+            *guard = Arc::new(SessionKey::new(&self.kdf)?);
+        }
+        let fresh = Arc::clone(&guard);
+        drop(guard);
+        // Count this use against the fresh key too (another thread may have made it).
+        if fresh.uses.fetch_add(1, Ordering::Relaxed) < SESSION_KEY_MAX_USES {
+            Ok(fresh)
+        } else {
+            Err(KmsCryptoError::Internal("session key exhausted"))
+        }
+    }
+
+    #[cfg(test)]
+    pub(crate) fn exhaust_session_for_test(&self) {
+        self.current()
+            .uses
+            .store(SESSION_KEY_MAX_USES, Ordering::Relaxed);
+    }
+}
+
+impl SessionKey {
+    fn new(kdf: &hmac::Key) -> Result<SessionKey, KmsCryptoError> {
+        let mut salt = [0u8; SALT_LEN];
+        SystemRandom::new()
+            .fill(&mut salt)
+            .map_err(KmsCryptoError::internal("random number generator failure"))?;
+        Ok(SessionKey {
+            key: derive_key(kdf, &salt)?,
+            salt,
+            uses: AtomicU64::new(0),
+        })
+    }
+}
+
+fn symmetric_state(material: &KeyMaterial) -> Result<&SymmetricState, KmsCryptoError> {
     match &material.parsed {
-        Parsed::Symmetric { kdf } => Ok(kdf),
+        Parsed::Symmetric(state) => Ok(state),
         _ => Err(KmsCryptoError::InvalidKeyUsage(format!(
             "KeySpec {} cannot be used with the SYMMETRIC_DEFAULT encryption algorithm.",
             material.spec()

@@ -1,4 +1,5 @@
 use super::*;
+use crate::kms::material::Parsed;
 use crate::kms::symmetric::{BLOB_HEADER_LEN, BLOB_OVERHEAD};
 
 fn ctx(pairs: &[(&str, &str)]) -> EncryptionContext {
@@ -224,13 +225,57 @@ fn size_limits() {
 }
 
 #[test]
-fn ivs_and_salts_differ_per_call() {
+fn ivs_differ_per_call_and_the_session_salt_is_shared_until_exhausted() {
     let k = Key::new(KEY_A);
     let a = encrypt(k.r(), &ctx(&[]), b"same").unwrap();
     let b = encrypt(k.r(), &ctx(&[]), b"same").unwrap();
-    assert_eq!(a[..69], b[..69], "same key and material header");
-    assert_ne!(a[69..97], b[69..97], "fresh salt and IV");
+    assert_eq!(a[..85], b[..85], "same key, material and session salt");
+    assert_ne!(a[85..97], b[85..97], "fresh IV");
     assert_ne!(a[97..], b[97..]);
+    // When the session key has done its share, a new salt (so a new AES key) is drawn.
+    let Parsed::Symmetric(state) = &k.material.parsed else {
+        panic!("symmetric material")
+    };
+    state.exhaust_session_for_test();
+    let c = encrypt(k.r(), &ctx(&[]), b"same").unwrap();
+    assert_ne!(a[69..85], c[69..85], "new session salt");
+    let d = encrypt(k.r(), &ctx(&[]), b"same").unwrap();
+    assert_eq!(c[69..85], d[69..85]);
+    // Blobs of the old and new session both decrypt.
+    for blob in [&a, &c] {
+        let p = CiphertextBlob::parse(blob).unwrap();
+        assert_eq!(
+            p.decrypt(&k.material, &ctx(&[])).unwrap().as_slice(),
+            b"same"
+        );
+    }
+}
+
+#[test]
+fn another_instance_of_the_material_decrypts_by_deriving_from_the_salt() {
+    let k = Key::new(KEY_A);
+    let blob = encrypt(k.r(), &ctx(&[("a", "b")]), b"across processes").unwrap();
+    let reloaded =
+        KeyMaterial::from_bytes(KeySpec::SYMMETRIC_DEFAULT, &k.material.to_bytes()).unwrap();
+    let p = CiphertextBlob::parse(&blob).unwrap();
+    assert_eq!(
+        p.decrypt(&reloaded, &ctx(&[("a", "b")]))
+            .unwrap()
+            .as_slice(),
+        b"across processes"
+    );
+    // Its own session uses a different salt.
+    let own = encrypt(
+        SymmetricKeyRef {
+            key_id: &k.id,
+            material_id: &k.material_id,
+            material: &reloaded,
+        },
+        &ctx(&[]),
+        b"x",
+    )
+    .unwrap();
+    assert_ne!(own[69..85], blob[69..85]);
 }
 
 #[test]
