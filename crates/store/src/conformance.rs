@@ -951,19 +951,15 @@ pub fn close_closes_every_clone(store: &Store) {
 
 // ---- model-based check -----------------------------------------------------------------------
 
-/// xorshift64*: deterministic, dependency-free randomness for the model test.
-struct Rng(u64);
+/// Where the model test's choices come from: a seeded generator, or a fuzzer's bytes.
+trait Choices {
+    /// A number in `0..n` (`n > 0`).
+    fn below(&mut self, n: usize) -> usize;
+    /// Whether the source has run dry (a byte source); the run then stops.
+    fn exhausted(&self) -> bool {
+        false
+    }
 
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
     /// Keys from a few segments, so that prefixes, '/' boundaries and multi-byte characters
     /// collide often.
     fn key(&mut self) -> String {
@@ -971,6 +967,7 @@ impl Rng {
         let n = 1 + self.below(2) + self.below(2);
         (0..n).map(|_| PARTS[self.below(PARTS.len())]).collect()
     }
+
     fn prefix(&mut self) -> String {
         let key = self.key();
         let cut = self.below(key.len() + 1);
@@ -979,6 +976,38 @@ impl Rng {
             .find(|&i| key.is_char_boundary(i))
             .unwrap_or(0);
         key[..cut].to_owned()
+    }
+}
+
+/// xorshift64*: deterministic, dependency-free randomness for the model test.
+struct Rng(u64);
+
+impl Choices for Rng {
+    fn below(&mut self, n: usize) -> usize {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        (self.0.wrapping_mul(0x2545_F491_4F6C_DD1D) % n as u64) as usize
+    }
+}
+
+/// A fuzzer's input, one byte per choice.
+struct ByteChoices<'a> {
+    data: &'a [u8],
+}
+
+impl Choices for ByteChoices<'_> {
+    fn below(&mut self, n: usize) -> usize {
+        match self.data.split_first() {
+            Some((first, rest)) => {
+                self.data = rest;
+                usize::from(*first) % n
+            }
+            None => 0,
+        }
+    }
+    fn exhausted(&self) -> bool {
+        self.data.is_empty()
     }
 }
 
@@ -1040,7 +1069,7 @@ fn model_scan(
         .collect()
 }
 
-fn random_expect(rng: &mut Rng, live: Option<u64>) -> Expect {
+fn random_expect(rng: &mut dyn Choices, live: Option<u64>) -> Expect {
     match rng.below(5) {
         0 => Expect::Any,
         1 => Expect::Absent,
@@ -1055,158 +1084,171 @@ fn random_expect(rng: &mut Rng, live: Option<u64>) -> Expect {
 pub fn random_operations_match_a_model(store: &Store) {
     for seed in [1u64, 0x9E37_79B9_7F4A_7C15, 42] {
         // Each seed works in its own namespace so the runs do not see each other.
-        let ns = format!("model{seed}/");
-        let mut rng = Rng(seed);
-        let mut model = Model::new();
-        for step in 0..400 {
-            let key = format!("{ns}{}", rng.key());
-            let live = live_version(&model, &key);
-            match rng.below(10) {
-                0..=2 => {
-                    let value = format!("{step}").into_bytes();
-                    let expect = random_expect(&mut rng, live);
-                    match try_put(store, &key, &value, expect) {
-                        Ok(version) => {
-                            assert!(
-                                expect.holds(live),
-                                "step {step}: put {key:?} {expect:?} should conflict"
-                            );
-                            model_put(&mut model, &key, &value, version);
-                        }
-                        Err(StoreError::Conflict { found, .. }) => {
-                            assert!(
-                                !expect.holds(live),
-                                "step {step}: put {key:?} {expect:?} refused"
-                            );
-                            assert_eq!(found, live);
-                        }
-                        Err(error) => panic!("step {step}: {error}"),
+        check_against_model(store, &format!("model{seed}/"), &mut Rng(seed), 400);
+    }
+}
+
+/// The model check driven by arbitrary bytes, for fuzzing: at most `max_steps` operations under
+/// `namespace` (which must be empty), one choice per byte. Panics on any divergence.
+pub fn check_operations(store: &Store, namespace: &str, data: &[u8], max_steps: usize) {
+    check_against_model(store, namespace, &mut ByteChoices { data }, max_steps);
+}
+
+fn check_against_model(store: &Store, ns: &str, rng: &mut dyn Choices, steps: usize) {
+    let mut model = Model::new();
+    for step in 0..steps {
+        if rng.exhausted() {
+            break;
+        }
+        let key = format!("{ns}{}", rng.key());
+        let live = live_version(&model, &key);
+        match rng.below(10) {
+            0..=2 => {
+                let value = format!("{step}").into_bytes();
+                let expect = random_expect(rng, live);
+                match try_put(store, &key, &value, expect) {
+                    Ok(version) => {
+                        assert!(
+                            expect.holds(live),
+                            "step {step}: put {key:?} {expect:?} should conflict"
+                        );
+                        model_put(&mut model, &key, &value, version);
                     }
-                }
-                3 => {
-                    let expect = random_expect(&mut rng, live);
-                    match try_delete(store, &key, expect) {
-                        Ok(deleted) => {
-                            assert!(expect.holds(live), "step {step}: delete {key:?} {expect:?}");
-                            assert_eq!(deleted, model_delete(&mut model, &key));
-                        }
-                        Err(StoreError::Conflict { found, .. }) => {
-                            assert!(!expect.holds(live));
-                            assert_eq!(found, live);
-                        }
-                        Err(error) => panic!("step {step}: {error}"),
+                    Err(StoreError::Conflict { found, .. }) => {
+                        assert!(
+                            !expect.holds(live),
+                            "step {step}: put {key:?} {expect:?} refused"
+                        );
+                        assert_eq!(found, live);
                     }
-                }
-                4 => {
-                    let prefix = format!("{ns}{}", rng.prefix());
-                    let wanted: Vec<String> = model_scan(&model, &prefix, None, usize::MAX)
-                        .into_iter()
-                        .map(|(k, _)| k)
-                        .collect();
-                    let p = prefix.clone();
-                    let deleted = store
-                        .write_blocking(move |txn| txn.delete_prefix(&p))
-                        .unwrap();
-                    assert_eq!(
-                        deleted,
-                        wanted.len() as u64,
-                        "step {step}: delete_prefix {prefix:?}"
-                    );
-                    for key in wanted {
-                        model_delete(&mut model, &key);
-                    }
-                }
-                5 | 6 => {
-                    let prefix = format!("{ns}{}", rng.prefix());
-                    // Often a live key, so that the exclusive start is really tested.
-                    let live_keys: Vec<&String> = model
-                        .iter()
-                        .filter(|(_, e)| e.live.is_some())
-                        .map(|(k, _)| k)
-                        .collect();
-                    let after = match rng.below(4) {
-                        0 => None,
-                        1 => Some(format!("{ns}{}", rng.key())),
-                        2 if !live_keys.is_empty() => {
-                            Some(live_keys[rng.below(live_keys.len())].clone())
-                        }
-                        _ => Some(rng.key()),
-                    };
-                    let limit = rng.below(12);
-                    let (scanned, counted) = store
-                        .read_blocking(|txn| {
-                            Ok::<_, StoreError>((
-                                txn.scan(&prefix, after.as_deref(), limit)?,
-                                txn.count(&prefix)?,
-                            ))
-                        })
-                        .unwrap();
-                    assert_eq!(
-                        scanned,
-                        model_scan(&model, &prefix, after.as_deref(), limit),
-                        "step {step}: scan {prefix:?} after {after:?} limit {limit}"
-                    );
-                    assert_eq!(
-                        counted,
-                        model_scan(&model, &prefix, None, usize::MAX).len() as u64
-                    );
-                }
-                7 => {
-                    let wanted = model
-                        .get(&key)
-                        .and_then(|e| e.live.clone())
-                        .map(|(version, value)| Record { value, version });
-                    assert_eq!(get(store, &key), wanted, "step {step}: get {key:?}");
-                }
-                _ => {
-                    // Several writes in one transaction, committed or rolled back as a whole.
-                    let ops: Vec<(String, bool)> = (0..1 + rng.below(4))
-                        .map(|_| (format!("{ns}{}", rng.key()), rng.below(3) > 0))
-                        .collect();
-                    let commit = rng.below(2) == 0;
-                    let value = format!("txn{step}").into_bytes();
-                    let (ops2, value2) = (ops.clone(), value.clone());
-                    let result = store.write_blocking(move |txn| {
-                        let mut outcomes = Vec::new();
-                        for (key, is_put) in &ops2 {
-                            outcomes.push(if *is_put {
-                                txn.put(key, &value2, Expect::Any)?
-                            } else {
-                                u64::from(txn.delete(key, Expect::Any)?)
-                            });
-                        }
-                        if commit {
-                            Ok(outcomes)
-                        } else {
-                            Err(AppError::Refused)
-                        }
-                    });
-                    if commit {
-                        let outcomes = result.unwrap();
-                        for ((key, is_put), outcome) in ops.iter().zip(outcomes) {
-                            if *is_put {
-                                model_put(&mut model, key, &value, outcome);
-                            } else {
-                                assert_eq!(
-                                    outcome == 1,
-                                    model_delete(&mut model, key),
-                                    "step {step}: delete {key:?} in txn"
-                                );
-                            }
-                        }
-                    } else {
-                        assert_eq!(result, Err(AppError::Refused));
-                    }
+                    Err(error) => panic!("step {step}: {error}"),
                 }
             }
-            if step % 50 == 49 {
-                let all = store.read_blocking(|txn| txn.scan_all(&ns)).unwrap();
+            3 => {
+                let expect = random_expect(rng, live);
+                match try_delete(store, &key, expect) {
+                    Ok(deleted) => {
+                        assert!(expect.holds(live), "step {step}: delete {key:?} {expect:?}");
+                        assert_eq!(deleted, model_delete(&mut model, &key));
+                    }
+                    Err(StoreError::Conflict { found, .. }) => {
+                        assert!(!expect.holds(live));
+                        assert_eq!(found, live);
+                    }
+                    Err(error) => panic!("step {step}: {error}"),
+                }
+            }
+            4 => {
+                let prefix = format!("{ns}{}", rng.prefix());
+                let wanted: Vec<String> = model_scan(&model, &prefix, None, usize::MAX)
+                    .into_iter()
+                    .map(|(k, _)| k)
+                    .collect();
+                let p = prefix.clone();
+                let deleted = store
+                    .write_blocking(move |txn| txn.delete_prefix(&p))
+                    .unwrap();
                 assert_eq!(
-                    all,
-                    model_scan(&model, &ns, None, usize::MAX),
-                    "step {step}: full state"
+                    deleted,
+                    wanted.len() as u64,
+                    "step {step}: delete_prefix {prefix:?}"
+                );
+                for key in wanted {
+                    model_delete(&mut model, &key);
+                }
+            }
+            5 | 6 => {
+                let prefix = format!("{ns}{}", rng.prefix());
+                // Often a live key, so that the exclusive start is really tested.
+                let live_keys: Vec<&String> = model
+                    .iter()
+                    .filter(|(_, e)| e.live.is_some())
+                    .map(|(k, _)| k)
+                    .collect();
+                let after = match rng.below(4) {
+                    0 => None,
+                    1 => Some(format!("{ns}{}", rng.key())),
+                    2 if !live_keys.is_empty() => {
+                        Some(live_keys[rng.below(live_keys.len())].clone())
+                    }
+                    _ => Some(rng.key()),
+                };
+                let limit = rng.below(12);
+                let (scanned, counted) = store
+                    .read_blocking(|txn| {
+                        Ok::<_, StoreError>((
+                            txn.scan(&prefix, after.as_deref(), limit)?,
+                            txn.count(&prefix)?,
+                        ))
+                    })
+                    .unwrap();
+                assert_eq!(
+                    scanned,
+                    model_scan(&model, &prefix, after.as_deref(), limit),
+                    "step {step}: scan {prefix:?} after {after:?} limit {limit}"
+                );
+                assert_eq!(
+                    counted,
+                    model_scan(&model, &prefix, None, usize::MAX).len() as u64
                 );
             }
+            7 => {
+                let wanted = model
+                    .get(&key)
+                    .and_then(|e| e.live.clone())
+                    .map(|(version, value)| Record { value, version });
+                assert_eq!(get(store, &key), wanted, "step {step}: get {key:?}");
+            }
+            _ => {
+                // Several writes in one transaction, committed or rolled back as a whole.
+                let ops: Vec<(String, bool)> = (0..1 + rng.below(4))
+                    .map(|_| (format!("{ns}{}", rng.key()), rng.below(3) > 0))
+                    .collect();
+                let commit = rng.below(2) == 0;
+                let value = format!("txn{step}").into_bytes();
+                let (ops2, value2) = (ops.clone(), value.clone());
+                let result = store.write_blocking(move |txn| {
+                    let mut outcomes = Vec::new();
+                    for (key, is_put) in &ops2 {
+                        outcomes.push(if *is_put {
+                            txn.put(key, &value2, Expect::Any)?
+                        } else {
+                            u64::from(txn.delete(key, Expect::Any)?)
+                        });
+                    }
+                    if commit {
+                        Ok(outcomes)
+                    } else {
+                        Err(AppError::Refused)
+                    }
+                });
+                if commit {
+                    let outcomes = result.unwrap();
+                    for ((key, is_put), outcome) in ops.iter().zip(outcomes) {
+                        if *is_put {
+                            model_put(&mut model, key, &value, outcome);
+                        } else {
+                            assert_eq!(
+                                outcome == 1,
+                                model_delete(&mut model, key),
+                                "step {step}: delete {key:?} in txn"
+                            );
+                        }
+                    }
+                } else {
+                    assert_eq!(result, Err(AppError::Refused));
+                }
+            }
+        }
+        if step % 50 == 49 {
+            let all = store.read_blocking(|txn| txn.scan_all(ns)).unwrap();
+            assert_eq!(
+                all,
+                model_scan(&model, ns, None, usize::MAX),
+                "step {step}: full state"
+            );
         }
     }
+    let all = store.read_blocking(|txn| txn.scan_all(ns)).unwrap();
+    assert_eq!(all, model_scan(&model, ns, None, usize::MAX), "final state");
 }
