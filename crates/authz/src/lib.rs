@@ -10,7 +10,9 @@
 )]
 
 mod context;
+mod positions;
 mod principal_policies;
+pub mod simulate;
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};

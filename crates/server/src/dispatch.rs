@@ -8,7 +8,10 @@ pub fn find_handler(service: &str, operation: &str) -> Option<Handler> {
         "sts" => rampart_sts::handler(operation),
         "kms" => rampart_kms::handler(operation),
         "cloudtrail" => rampart_cloudtrail::handler(operation),
-        "iam" => rampart_iam::handler(operation),
+        // The policy simulator lives with enforcement so the two cannot drift apart.
+        "iam" => {
+            rampart_iam::handler(operation).or_else(|| rampart_authz::simulate::handler(operation))
+        }
         _ => None,
     }
 }
