@@ -488,3 +488,10 @@ def test_every_call_once_with_its_identity_user_role_and_denial(fresh_server):
     text = json.dumps(events)
     assert alice_sk not in text and c["SecretAccessKey"] not in text and c["SessionToken"] not in text
     assert by_rid[rid(key)][0]["responseElements"]["AccessKey"]["SecretAccessKey"] == "HIDDEN_DUE_TO_SECURITY_REASONS"
+
+
+def test_fail_closed_mode_serves_and_records(fresh_server):
+    s = fresh_server("--account-id", ACCOUNT, "--audit-mode", "fail-closed").start()
+    rid = s.client("sts").get_caller_identity()["ResponseMetadata"]["RequestId"]
+    s.stop()
+    assert [e["requestID"] for e in export(s)] == [rid]

@@ -315,6 +315,30 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn fail_closed_refuses_when_the_event_cannot_be_stored() {
+        let store = Store::open_in_memory().unwrap();
+        let (strict, w1) = start(store.clone(), "999999999999".into(), AuditMode::FailClosed);
+        let (lenient, w2) = start(store.clone(), "999999999999".into(), AuditMode::BestEffort);
+        strict
+            .record(serde_json::json!({"eventName": "Before"}))
+            .await
+            .unwrap();
+        store.close().unwrap();
+        let err = strict
+            .record(serde_json::json!({"eventName": "X"}))
+            .await
+            .unwrap_err();
+        assert_eq!(err.status, 500);
+        // Best effort: the request goes on; the writer keeps the event and retries.
+        lenient
+            .record(serde_json::json!({"eventName": "Y"}))
+            .await
+            .unwrap();
+        w1.abort();
+        w2.abort();
+    }
+
+    #[tokio::test]
     async fn off_mode_records_nothing() {
         let store = Store::open_in_memory().unwrap();
         let (sink, writer) = start(store.clone(), "999999999999".into(), AuditMode::Off);
