@@ -85,6 +85,9 @@ pub fn handler(operation: &str) -> Option<Handler> {
         "GetParametersForImport" => op!(import::get_parameters_for_import),
         "ImportKeyMaterial" => op!(import::import_key_material),
         "DeleteImportedKeyMaterial" => op!(import::delete_imported_key_material),
+        "ReplicateKey" => op!(keys::replicate_key),
+        "UpdatePrimaryRegion" => op!(keys::update_primary_region),
+        "DescribeCustomKeyStores" => op!(keys::describe_custom_key_stores),
         _ => return None,
     })
 }

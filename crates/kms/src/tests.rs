@@ -280,3 +280,242 @@ async fn tick_deletes_keys_rotates_and_expires_when_due_and_not_before() {
         rotations["Rotations"][0]["KeyMaterialId"]
     );
 }
+
+/// A stand-in for the policy engine: allows when a key-policy statement names the caller's ARN
+/// (or the caller's account root, for the root) and the exact action. Enough to see what this
+/// crate hands the authorizer.
+struct StatementAuthorizer;
+
+impl rampart_services::Authorizer for StatementAuthorizer {
+    fn authorize(&self, r: &rampart_services::AuthzRequest<'_>) -> rampart_services::Decision {
+        let root = matches!(r.principal.kind, rampart_services::PrincipalKind::Root);
+        let allowed = match r.resource_policy {
+            None => root,
+            Some(p) => {
+                let doc: Value = serde_json::from_str(p.document).unwrap_or(Value::Null);
+                doc["Statement"].as_array().is_some_and(|list| {
+                    list.iter().any(|s| {
+                        s["Effect"] == "Allow"
+                            && s["Principal"]["AWS"] == r.principal.arn.as_str()
+                            && (s["Action"] == r.action || s["Action"] == "kms:*")
+                    })
+                })
+            }
+        };
+        if allowed {
+            rampart_services::Decision::Allow
+        } else {
+            rampart_services::Decision::Deny {
+                message: format!("{} may not {}", r.principal.arn, r.action),
+            }
+        }
+    }
+}
+
+fn user(name: &str) -> Principal {
+    Principal {
+        kind: rampart_services::PrincipalKind::IamUser { name: name.into() },
+        arn: format!("arn:aws:iam::{ACCOUNT}:user/{name}"),
+        user_id: "AIDAEXAMPLE".into(),
+        ..Principal::root(ACCOUNT, "AKIAUSER")
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn grants_reach_the_authorizer_as_key_policy_statements_with_their_constraints() {
+    let mut n = node();
+    n.authorizer = Arc::new(StatementAuthorizer);
+    let root = root_ctx(&n);
+    let h = |op: &str| crate::handler(op).unwrap();
+    let kid = h("CreateKey")(root.clone(), json!({})).await.unwrap()["KeyMetadata"]["KeyId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let blob = h("Encrypt")(
+        root.clone(),
+        json!({"KeyId": kid, "Plaintext": "aGk=", "EncryptionContext": {"tenant": "a"}}),
+    )
+    .await
+    .unwrap()["CiphertextBlob"]
+        .clone();
+    let bob = || ctx_at(&n, user("bob"), OffsetDateTime::now_utc());
+    let decrypt = json!({"CiphertextBlob": blob, "EncryptionContext": {"tenant": "a"}});
+    assert_eq!(
+        h("Decrypt")(bob(), decrypt.clone()).await.unwrap_err().code,
+        "AccessDenied"
+    );
+    let g = h("CreateGrant")(
+        root.clone(),
+        json!({"KeyId": kid, "GranteePrincipal": format!("arn:aws:iam::{ACCOUNT}:user/bob"), "Operations": ["Decrypt"],
+               "Constraints": {"EncryptionContextSubset": {"tenant": "a"}}}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        h("Decrypt")(bob(), decrypt.clone()).await.unwrap()["Plaintext"],
+        "aGk="
+    );
+    // Outside the constraint, or another operation: no grant statement, so denied.
+    let other = h("Encrypt")(
+        root.clone(),
+        json!({"KeyId": kid, "Plaintext": "aGk=", "EncryptionContext": {"tenant": "b"}}),
+    )
+    .await
+    .unwrap()["CiphertextBlob"]
+        .clone();
+    let e = h("Decrypt")(
+        bob(),
+        json!({"CiphertextBlob": other, "EncryptionContext": {"tenant": "b"}}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.code, "AccessDenied");
+    assert_eq!(
+        h("Encrypt")(bob(), json!({"KeyId": kid, "Plaintext": "aGk="}))
+            .await
+            .unwrap_err()
+            .code,
+        "AccessDenied"
+    );
+    // Another user is not the grantee.
+    let carol = ctx_at(&n, user("carol"), OffsetDateTime::now_utc());
+    assert_eq!(
+        h("Decrypt")(carol, decrypt.clone()).await.unwrap_err().code,
+        "AccessDenied"
+    );
+    h("RevokeGrant")(root.clone(), json!({"KeyId": kid, "GrantId": g["GrantId"]}))
+        .await
+        .unwrap();
+    assert_eq!(
+        h("Decrypt")(bob(), decrypt).await.unwrap_err().code,
+        "AccessDenied"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_change_races_only_when_the_policy_or_tags_changed() {
+    let n = node();
+    let root = root_ctx(&n);
+    let kid = call(&n, "CreateKey", json!({})).await.unwrap()["KeyMetadata"]["KeyId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let loaded = crate::ops::load(&root, &kid, crate::resolve::Aliases::Refused)
+        .await
+        .unwrap();
+    // A description change in between does not matter...
+    call(
+        &n,
+        "UpdateKeyDescription",
+        json!({"KeyId": kid, "Description": "x"}),
+    )
+    .await
+    .unwrap();
+    crate::ops::update_key(&root, &loaded, |k| {
+        k.state = crate::record::KeyState::Disabled;
+        Ok(())
+    })
+    .await
+    .unwrap();
+    let md = call(&n, "DescribeKey", json!({"KeyId": kid}))
+        .await
+        .unwrap();
+    assert_eq!(
+        md["KeyMetadata"]["Description"], "x",
+        "the later change is kept"
+    );
+    assert_eq!(md["KeyMetadata"]["KeyState"], "Disabled");
+    // ... a tag change does: the decision was made on other tags.
+    call(
+        &n,
+        "TagResource",
+        json!({"KeyId": kid, "Tags": [{"TagKey": "a", "TagValue": "b"}]}),
+    )
+    .await
+    .unwrap();
+    let e = crate::ops::update_key(&root, &loaded, |_| Ok(()))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, "ConflictException");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn metadata_states_and_errors_through_the_handlers() {
+    let n = node();
+    let ext = call(&n, "CreateKey", json!({"Origin": "EXTERNAL"}))
+        .await
+        .unwrap();
+    assert_eq!(ext["KeyMetadata"]["KeyState"], "PendingImport");
+    assert!(ext["KeyMetadata"].get("CurrentKeyMaterialId").is_none());
+    let kid = ext["KeyMetadata"]["KeyId"].as_str().unwrap().to_string();
+    let e = call(
+        &n,
+        "GenerateDataKey",
+        json!({"KeyId": kid, "KeySpec": "AES_256"}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.code, "KMSInvalidStateException");
+    assert!(e.message.ends_with("is pending import."));
+    assert_eq!(
+        call(&n, "EnableKey", json!({"KeyId": kid}))
+            .await
+            .unwrap_err()
+            .code,
+        "KMSInvalidStateException"
+    );
+    // Scheduling and cancelling deletion of a key without material returns it to PendingImport.
+    call(&n, "ScheduleKeyDeletion", json!({"KeyId": kid}))
+        .await
+        .unwrap();
+    call(&n, "CancelKeyDeletion", json!({"KeyId": kid}))
+        .await
+        .unwrap();
+    let md = call(&n, "DescribeKey", json!({"KeyId": kid}))
+        .await
+        .unwrap();
+    assert_eq!(md["KeyMetadata"]["KeyState"], "PendingImport");
+    assert_eq!(
+        call(
+            &n,
+            "ReplicateKey",
+            json!({"KeyId": kid, "ReplicaRegion": "eu-west-1"})
+        )
+        .await
+        .unwrap_err()
+        .code,
+        "UnsupportedOperationException"
+    );
+    assert_eq!(
+        call(&n, "DescribeCustomKeyStores", json!({}))
+            .await
+            .unwrap()["CustomKeyStores"],
+        json!([])
+    );
+    let e = call(
+        &n,
+        "Encrypt",
+        json!({"KeyId": kid, "Plaintext": "eA==", "DryRun": true}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        e.code, "KMSInvalidStateException",
+        "state is checked before DryRun answers"
+    );
+    let sym = call(&n, "CreateKey", json!({})).await.unwrap()["KeyMetadata"]["KeyId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let e = call(
+        &n,
+        "Encrypt",
+        json!({"KeyId": sym, "Plaintext": "eA==", "DryRun": true}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        (e.code.as_ref(), e.status),
+        ("DryRunOperationException", 412)
+    );
+}

@@ -525,3 +525,55 @@ pub fn slice_page<'a, T>(
     let next = (end < all.len()).then(|| format!("i{end}"));
     Ok((all.get(start..end).unwrap_or(&[]), next))
 }
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct MultiRegionInput {
+    key_id: String,
+}
+
+/// ReplicateKey and UpdatePrimaryRegion: this server makes no multi-Region keys, so every key is
+/// one for which AWS answers `UnsupportedOperationException`.
+pub async fn replicate_key(ctx: Arc<Ctx>, input: Value) -> Result<Value, AwsError> {
+    not_multi_region(ctx, input, "ReplicateKey").await
+}
+
+pub async fn update_primary_region(ctx: Arc<Ctx>, input: Value) -> Result<Value, AwsError> {
+    not_multi_region(ctx, input, "UpdatePrimaryRegion").await
+}
+
+async fn not_multi_region(ctx: Arc<Ctx>, input: Value, operation: &str) -> Result<Value, AwsError> {
+    let i: MultiRegionInput = input::parse(input)?;
+    let l = load_for_management(&ctx, &i.key_id, operation).await?;
+    Err(error::unsupported(format!(
+        "{} is not a multi-Region key.",
+        l.key.arn
+    )))
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "PascalCase")]
+struct DescribeStoresInput {
+    custom_key_store_id: Option<String>,
+    custom_key_store_name: Option<String>,
+}
+
+/// DescribeCustomKeyStores: this server offers no custom key stores, so there are none to list.
+pub async fn describe_custom_key_stores(ctx: Arc<Ctx>, input: Value) -> Result<Value, AwsError> {
+    let i: DescribeStoresInput = input::parse(input)?;
+    authorize_account(
+        &ctx,
+        "DescribeCustomKeyStores",
+        &Conditions::for_account(&ctx),
+    )?;
+    if let Some(name) = i.custom_key_store_id.or(i.custom_key_store_name) {
+        return Err(error::kms(
+            "CustomKeyStoreNotFoundException",
+            format!(
+                "Custom key store {} does not exist.",
+                error::truncate(&name)
+            ),
+        ));
+    }
+    Ok(json!({ "CustomKeyStores": [], "Truncated": false }))
+}

@@ -86,25 +86,28 @@ async fn read(ctx: &Ctx, key_ref: KeyRef) -> Result<Loaded, AwsError> {
         .await
 }
 
-/// Applies `change` to the key record in one transaction, provided nobody changed the record
-/// since it was read and authorized (otherwise the caller retries).
+/// Applies `change` to the key record as it is now, in one transaction. If the key's policy or
+/// tags changed since the request was authorized, it fails with a conflict instead (the caller
+/// retries and is authorized afresh). `change` re-checks the key state it needs.
 pub async fn update_key<F>(ctx: &Ctx, loaded: &Loaded, change: F) -> Result<KeyRecord, AwsError>
 where
     F: Fn(&mut KeyRecord) -> Result<(), AwsError> + Send + 'static,
 {
-    let (account, region, key_id, version) = (
+    let (account, region, key_id) = (
         loaded.key.account.clone(),
         loaded.key.region.clone(),
         loaded.key.key_id.clone(),
-        loaded.version,
     );
+    // What the decision was made on: the policy and the tags (aws:ResourceTag).
+    let (policy, tags) = (loaded.key.policy.clone(), loaded.key.tags.clone());
     let updated = ctx
         .store()
         .write(move |tx| {
             let (old, found) = get_key(tx, &account, &region, &key_id)?.ok_or_else(|| {
                 error::key_not_found(&resolve::key_arn(&region, &account, &key_id))
             })?;
-            if found != version {
+            // A change since the read is fine unless it changed what authorized this one.
+            if old.policy != policy || old.tags != tags {
                 return Err(conflict());
             }
             let mut new = old.clone();
