@@ -2,14 +2,46 @@
 //! `cargo bench` from this directory (see README.md).
 #![allow(clippy::unwrap_used)]
 
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::LazyLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use divan::{Bencher, black_box};
 use policy_vs_cedar::Model;
 
+/// Counts heap allocations, to prove `decide` allocates nothing.
+struct Counting;
+
+static ALLOCATIONS: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: forwards every call unchanged to the system allocator.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
 fn main() {
     let m = &*REALISTIC;
     m.check_agreement();
+    let before = ALLOCATIONS.load(Ordering::Relaxed);
+    for _ in 0..100 {
+        for ctx in &m.iam_requests {
+            black_box(rampart_policy::decide(&m.iam_set, ctx));
+        }
+    }
+    let allocs = ALLOCATIONS.load(Ordering::Relaxed) - before;
+    assert_eq!(allocs, 0, "decide() allocated {allocs} times");
+    eprintln!("decide(): 0 allocations over 800 decisions");
     eprintln!(
         "realistic model: {} identity statements, {} requests; scaled models checked too",
         m.statements,
@@ -54,7 +86,11 @@ fn realistic_cedar(b: Bencher) {
     b.bench_local(|| {
         i = (i + 1) % m.cedar_requests.len();
         authorizer
-            .is_authorized(black_box(&m.cedar_requests[i]), &m.cedar_policies, &m.cedar_entities)
+            .is_authorized(
+                black_box(&m.cedar_requests[i]),
+                &m.cedar_policies,
+                &m.cedar_entities,
+            )
             .decision()
     });
 }
@@ -71,7 +107,11 @@ fn scaled_cedar(b: Bencher, n: usize) {
     let authorizer = cedar_policy::Authorizer::new();
     b.bench_local(|| {
         authorizer
-            .is_authorized(black_box(&m.cedar_requests[0]), &m.cedar_policies, &m.cedar_entities)
+            .is_authorized(
+                black_box(&m.cedar_requests[0]),
+                &m.cedar_policies,
+                &m.cedar_entities,
+            )
             .decision()
     });
 }

@@ -13,7 +13,16 @@ use serde_json::{Value, json};
 pub const ACCOUNT: &str = "111122223333";
 const TEAM: &str = "payments";
 const SERVICES: [&str; 10] = [
-    "s3", "dynamodb", "sqs", "sns", "lambda", "logs", "cloudwatch", "kms", "ec2", "secretsmanager",
+    "s3",
+    "dynamodb",
+    "sqs",
+    "sns",
+    "lambda",
+    "logs",
+    "cloudwatch",
+    "kms",
+    "ec2",
+    "secretsmanager",
 ];
 
 /// An IAM statement plus enough structure to translate it to Cedar.
@@ -30,9 +39,17 @@ struct Stmt {
 impl Stmt {
     fn iam(&self) -> Value {
         let mut s = serde_json::Map::new();
-        s.insert("Effect".into(), json!(if self.allow { "Allow" } else { "Deny" }));
         s.insert(
-            if self.not_action { "NotAction" } else { "Action" }.into(),
+            "Effect".into(),
+            json!(if self.allow { "Allow" } else { "Deny" }),
+        );
+        s.insert(
+            if self.not_action {
+                "NotAction"
+            } else {
+                "Action"
+            }
+            .into(),
             json!(self.actions),
         );
         s.insert("Resource".into(), json!(self.resource));
@@ -64,7 +81,10 @@ impl Stmt {
         let res = if self.resource == "*" {
             "true".to_string()
         } else {
-            format!("context.arn like \"{}\"", self.resource.replace("${aws:PrincipalTag/team}", TEAM))
+            format!(
+                "context.arn like \"{}\"",
+                self.resource.replace("${aws:PrincipalTag/team}", TEAM)
+            )
         };
         let mut parts = vec![act, res];
         parts.extend(self.conds.iter().map(|c| c.3.to_string()));
@@ -134,7 +154,10 @@ fn iam_request(r: &Req) -> iam::RequestContext {
         .with_time(1_767_225_600)
         .with_source_ip(r.source_ip.parse().unwrap())
         .with("aws:RequestedRegion", r.region);
-    ctx.set("aws:ResourceTag/team", iam::ContextValue::string(r.resource_team));
+    ctx.set(
+        "aws:ResourceTag/team",
+        iam::ContextValue::string(r.resource_team),
+    );
     ctx
 }
 
@@ -175,27 +198,50 @@ fn cedar_text(identity: &[Vec<Stmt>], guardrails: &[Vec<Stmt>]) -> String {
     for p in identity {
         for s in p {
             let head = if s.allow { "permit" } else { "forbid" };
-            out.push_str(&format!("{head}(principal, action, resource) when {{ {} }};\n", s.cedar_expr()));
+            out.push_str(&format!(
+                "{head}(principal, action, resource) when {{ {} }};\n",
+                s.cedar_expr()
+            ));
         }
     }
     for g in guardrails {
-        let allows: Vec<String> = g.iter().filter(|s| s.allow).map(|s| format!("({})", s.cedar_expr())).collect();
+        let allows: Vec<String> = g
+            .iter()
+            .filter(|s| s.allow)
+            .map(|s| format!("({})", s.cedar_expr()))
+            .collect();
         out.push_str(&format!(
             "forbid(principal, action, resource) unless {{ {} }};\n",
-            if allows.is_empty() { "false".to_string() } else { allows.join(" || ") }
+            if allows.is_empty() {
+                "false".to_string()
+            } else {
+                allows.join(" || ")
+            }
         ));
         for s in g.iter().filter(|s| !s.allow) {
-            out.push_str(&format!("forbid(principal, action, resource) when {{ {} }};\n", s.cedar_expr()));
+            out.push_str(&format!(
+                "forbid(principal, action, resource) when {{ {} }};\n",
+                s.cedar_expr()
+            ));
         }
     }
     out
 }
 
-fn build(identity: Vec<Vec<Stmt>>, boundary: Option<Vec<Stmt>>, scp: Vec<Vec<Stmt>>, requests: Vec<Req>) -> Model {
+fn build(
+    identity: Vec<Vec<Stmt>>,
+    boundary: Option<Vec<Stmt>>,
+    scp: Vec<Vec<Stmt>>,
+    requests: Vec<Req>,
+) -> Model {
     let statements = identity.iter().map(Vec::len).sum();
     let mut set = iam::PolicySet::default();
     for (i, p) in identity.iter().enumerate() {
-        set.identity.push(compile(p, iam::PolicyKind::AwsManaged, &format!("managed-{i}")));
+        set.identity.push(compile(
+            p,
+            iam::PolicyKind::AwsManaged,
+            &format!("managed-{i}"),
+        ));
     }
     set.permissions_boundary = boundary
         .as_ref()
@@ -206,7 +252,13 @@ fn build(identity: Vec<Vec<Stmt>>, boundary: Option<Vec<Stmt>>, scp: Vec<Vec<Stm
             levels: scp
                 .iter()
                 .enumerate()
-                .map(|(i, l)| vec![compile(l, iam::PolicyKind::ServiceControl, &format!("scp-{i}"))])
+                .map(|(i, l)| {
+                    vec![compile(
+                        l,
+                        iam::PolicyKind::ServiceControl,
+                        &format!("scp-{i}"),
+                    )]
+                })
                 .collect(),
         });
     }
@@ -233,18 +285,44 @@ impl Model {
         for (k, svc) in SERVICES.iter().enumerate() {
             let r = |name: &str| format!("arn:aws:{svc}:*:{ACCOUNT}:{name}");
             let mut read = allow(
-                &[&format!("{svc}:Get*"), &format!("{svc}:List*"), &format!("{svc}:Describe*")],
+                &[
+                    &format!("{svc}:Get*"),
+                    &format!("{svc}:List*"),
+                    &format!("{svc}:Describe*"),
+                ],
                 &r(&format!("{TEAM}-*")),
             );
             let mut write = allow(
-                &[&format!("{svc}:Put*"), &format!("{svc}:Create*"), &format!("{svc}:Send*")],
+                &[
+                    &format!("{svc}:Put*"),
+                    &format!("{svc}:Create*"),
+                    &format!("{svc}:Send*"),
+                ],
                 &format!("arn:aws:{svc}:us-east-1:{ACCOUNT}:{TEAM}-*/*"),
             );
-            let mut update = allow(&[&format!("{svc}:Update*"), &format!("{svc}:Decrypt")], &r("${aws:PrincipalTag/team}-*"));
+            let mut update = allow(
+                &[&format!("{svc}:Update*"), &format!("{svc}:Decrypt")],
+                &r("${aws:PrincipalTag/team}-*"),
+            );
             match k {
-                0 => read.conds.push(("IpAddress", "aws:SourceIp", "10.0.0.0/8", "context.source_ip.isInRange(ip(\"10.0.0.0/8\"))")),
-                1 => write.conds.push(("StringEquals", "aws:RequestedRegion", "us-east-1", "context.region == \"us-east-1\"")),
-                7 => update.conds.push(("StringEquals", "aws:ResourceTag/team", "${aws:PrincipalTag/team}", "context.resource_tag_team == principal.team")),
+                0 => read.conds.push((
+                    "IpAddress",
+                    "aws:SourceIp",
+                    "10.0.0.0/8",
+                    "context.source_ip.isInRange(ip(\"10.0.0.0/8\"))",
+                )),
+                1 => write.conds.push((
+                    "StringEquals",
+                    "aws:RequestedRegion",
+                    "us-east-1",
+                    "context.region == \"us-east-1\"",
+                )),
+                7 => update.conds.push((
+                    "StringEquals",
+                    "aws:ResourceTag/team",
+                    "${aws:PrincipalTag/team}",
+                    "context.resource_tag_team == principal.team",
+                )),
                 _ => {}
             }
             let mut deny = allow(&[&format!("{svc}:Delete*")], &r("prod-*"));
@@ -289,14 +367,78 @@ impl Model {
             expect_allow,
         };
         let requests = vec![
-            req("s3 read from the office", "s3:GetObject", arn("s3", "payments-data"), "us-east-1", "10.1.2.3", TEAM, true),
-            req("dynamodb write", "dynamodb:PutItem", arn("dynamodb", "payments-table/item"), "us-east-1", "192.0.2.1", TEAM, true),
-            req("kms decrypt own team's key", "kms:Decrypt", arn("kms", "payments-key"), "us-east-1", "192.0.2.1", TEAM, true),
-            req("lambda list", "lambda:ListFunctions", arn("lambda", "payments-fn"), "us-east-1", "192.0.2.1", TEAM, true),
-            req("s3 read from outside the office", "s3:GetObject", arn("s3", "payments-data"), "us-east-1", "192.0.2.1", TEAM, false),
-            req("delete in prod (explicit deny)", "sqs:DeleteQueue", arn("sqs", "prod-queue"), "us-east-1", "192.0.2.1", TEAM, false),
-            req("ec2 run (outside the boundary)", "ec2:RunInstances", arn("ec2", "payments-i"), "us-east-1", "192.0.2.1", TEAM, false),
-            req("secrets in another region (SCP)", "secretsmanager:GetSecretValue", arn("secretsmanager", "payments-s"), "ap-south-1", "192.0.2.1", TEAM, false),
+            req(
+                "s3 read from the office",
+                "s3:GetObject",
+                arn("s3", "payments-data"),
+                "us-east-1",
+                "10.1.2.3",
+                TEAM,
+                true,
+            ),
+            req(
+                "dynamodb write",
+                "dynamodb:PutItem",
+                arn("dynamodb", "payments-table/item"),
+                "us-east-1",
+                "192.0.2.1",
+                TEAM,
+                true,
+            ),
+            req(
+                "kms decrypt own team's key",
+                "kms:Decrypt",
+                arn("kms", "payments-key"),
+                "us-east-1",
+                "192.0.2.1",
+                TEAM,
+                true,
+            ),
+            req(
+                "lambda list",
+                "lambda:ListFunctions",
+                arn("lambda", "payments-fn"),
+                "us-east-1",
+                "192.0.2.1",
+                TEAM,
+                true,
+            ),
+            req(
+                "s3 read from outside the office",
+                "s3:GetObject",
+                arn("s3", "payments-data"),
+                "us-east-1",
+                "192.0.2.1",
+                TEAM,
+                false,
+            ),
+            req(
+                "delete in prod (explicit deny)",
+                "sqs:DeleteQueue",
+                arn("sqs", "prod-queue"),
+                "us-east-1",
+                "192.0.2.1",
+                TEAM,
+                false,
+            ),
+            req(
+                "ec2 run (outside the boundary)",
+                "ec2:RunInstances",
+                arn("ec2", "payments-i"),
+                "us-east-1",
+                "192.0.2.1",
+                TEAM,
+                false,
+            ),
+            req(
+                "secrets in another region (SCP)",
+                "secretsmanager:GetSecretValue",
+                arn("secretsmanager", "payments-s"),
+                "ap-south-1",
+                "192.0.2.1",
+                TEAM,
+                false,
+            ),
         ];
         build(identity, Some(boundary), vec![root, ou], requests)
     }
@@ -304,7 +446,15 @@ impl Model {
     /// One policy with `n` statements over 50 services; the request matches the last one.
     pub fn scaled(n: usize) -> Model {
         let stmts: Vec<Stmt> = (0..n)
-            .map(|i| allow(&[&format!("svc{}:Get*", i % 50), &format!("svc{}:List*", i % 50)], &format!("arn:aws:svc{}:*:{ACCOUNT}:res-{i}-*", i % 50)))
+            .map(|i| {
+                allow(
+                    &[
+                        &format!("svc{}:Get*", i % 50),
+                        &format!("svc{}:List*", i % 50),
+                    ],
+                    &format!("arn:aws:svc{}:*:{ACCOUNT}:res-{i}-*", i % 50),
+                )
+            })
             .collect();
         let last = n - 1;
         let requests = vec![Req {
@@ -325,7 +475,11 @@ impl Model {
         for (i, r) in self.requests.iter().enumerate() {
             let ours = iam::evaluate(&self.iam_set, &self.iam_requests[i]).is_allowed();
             let theirs = authorizer
-                .is_authorized(&self.cedar_requests[i], &self.cedar_policies, &self.cedar_entities)
+                .is_authorized(
+                    &self.cedar_requests[i],
+                    &self.cedar_policies,
+                    &self.cedar_entities,
+                )
                 .decision()
                 == cedar::Decision::Allow;
             assert_eq!(ours, r.expect_allow, "rampart-policy on {}", r.name);

@@ -193,7 +193,7 @@ impl CompiledStatement {
         let hit = self
             .actions
             .iter()
-            .any(|m| m.matches(&ctx.action, ctx) == Some(true));
+            .any(|m| m.matches(&ctx.action_lc, ctx) == Some(true));
         hit != self.not_action
     }
 

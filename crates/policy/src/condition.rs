@@ -145,8 +145,9 @@ impl Operator {
     }
 }
 
-/// Splits `ForAnyValue:StringLikeIfExists` into its parts. Names are matched ignoring case
-/// (IAM accepts `stringequals`); `Null` takes no `IfExists`.
+/// Splits `ForAnyValue:StringLikeIfExists` into its parts. Names are matched ignoring case (a
+/// lenient reading: the docs do not say, and we never reject what AWS may accept); `Null`
+/// takes no `IfExists`.
 pub(crate) fn parse_operator(name: &str) -> Option<(Option<SetQualifier>, Operator, bool)> {
     let (qualifier, rest) = match name.split_once(':') {
         Some((q, rest)) if q.eq_ignore_ascii_case("ForAllValues") => {

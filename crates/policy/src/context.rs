@@ -266,7 +266,7 @@ impl ContextEntry {
 pub struct RequestContext {
     pub(crate) principal: Principal,
     /// `service:action`, lower-cased.
-    pub(crate) action: Box<str>,
+    pub(crate) action_lc: Box<str>,
     /// The action as the caller spelled it (for messages).
     action_name: Box<str>,
     pub(crate) service_hash: u64,
@@ -290,7 +290,7 @@ impl RequestContext {
         let service_len = action.find(':').unwrap_or(action.len());
         let service_hash = key_hash(action.get(..service_len).unwrap_or(""));
         let mut ctx = RequestContext {
-            action: action.into_boxed_str(),
+            action_lc: action.into_boxed_str(),
             action_name,
             service_hash,
             service_len,
@@ -434,7 +434,7 @@ impl RequestContext {
 
     /// The service prefix of the action (`s3`).
     pub(crate) fn service(&self) -> &str {
-        self.action.get(..self.service_len).unwrap_or("")
+        self.action_lc.get(..self.service_len).unwrap_or("")
     }
 
     /// Whether the resource belongs to another account than the principal.

@@ -105,6 +105,23 @@ impl Decision {
         })
     }
 
+    /// AWS's full AccessDenied message for the request, e.g. "User:
+    /// arn:aws:iam::111122223333:user/alice is not authorized to perform: s3:GetObject on
+    /// resource: arn:aws:s3:::bucket/key because no identity-based policy allows the
+    /// s3:GetObject action". `None` when allowed.
+    pub fn access_denied_message(&self, ctx: &RequestContext) -> Option<String> {
+        let reason = self.denial_reason(ctx.action())?;
+        let who = match ctx.principal().kind {
+            PrincipalKind::Anonymous => "anonymous",
+            _ => &ctx.principal().arn,
+        };
+        Some(format!(
+            "User: {who} is not authorized to perform: {} on resource: {} {reason}",
+            ctx.action(),
+            ctx.resource()
+        ))
+    }
+
     /// The statements of one policy type that applied.
     pub fn matched_in(&self, ty: PolicyType) -> impl Iterator<Item = &MatchedStatement> {
         self.matched.iter().filter(move |m| m.policy_type == ty)
@@ -129,6 +146,9 @@ pub enum ResourceMode {
     Standard,
     /// KMS keys: IAM policies count only if the key policy delegates to the account.
     KeyPolicy,
+    /// Role trust policies (`sts:AssumeRole*`): like key policies, the trust policy must allow
+    /// the caller, or name its account so that the caller's identity policies decide.
+    RoleTrust,
 }
 
 /// AWS Organizations policies along the OU path: each level (root, each OU, the account)
@@ -396,7 +416,10 @@ fn run<S: Sink>(
     let allow = (Outcome::Allow, None);
     let deny = |ty| (Outcome::ImplicitDeny, Some(ty));
     let cross = ctx.is_cross_account();
-    let key_policy = set.resource_mode == ResourceMode::KeyPolicy;
+    let key_policy = matches!(
+        set.resource_mode,
+        ResourceMode::KeyPolicy | ResourceMode::RoleTrust
+    );
 
     match p.kind {
         PrincipalKind::Root => {

@@ -194,6 +194,10 @@ fn policy_set(case: &Map<String, Value>) -> Result<PolicySet, String> {
     if let Some(r) = case.get("resource_policy") {
         set.resource = Some(compile(r, PolicyKind::Resource, "resource")?);
     }
+    if let Some(r) = case.get("trust_policy") {
+        set.resource = Some(compile(r, PolicyKind::RoleTrust, "trust")?);
+        set.resource_mode = ResourceMode::RoleTrust;
+    }
     if let Some(r) = case.get("key_policy") {
         set.resource = Some(compile(r, PolicyKind::KeyPolicy, "key")?);
         set.resource_mode = ResourceMode::KeyPolicy;
@@ -279,6 +283,12 @@ fn run_case(case: &Map<String, Value>) -> Result<(), String> {
         let want: Vec<String> = m.iter().map(|x| x.as_str().unwrap().to_string()).collect();
         if got != want {
             return Err(format!("expected matched {want:?}, got {got:?}"));
+        }
+    }
+    if let Some(msg) = case.get("message").and_then(Value::as_str) {
+        let got = d.access_denied_message(&ctx);
+        if got.as_deref() != Some(msg) {
+            return Err(format!("expected message {msg:?}, got {got:?}"));
         }
     }
     if let Some(reason) = case.get("reason").and_then(Value::as_str) {
