@@ -634,6 +634,7 @@ pub fn invalid_arguments(store: &Store) {
         );
     };
     invalid(try_put(store, "", b"x", Expect::Any));
+    invalid(try_put(store, "a\0b", b"x", Expect::Any));
     invalid(try_put(
         store,
         &"k".repeat(MAX_KEY_BYTES + 1),

@@ -16,6 +16,12 @@ pub fn check_key(key: &str) -> Result<(), StoreError> {
     if key.is_empty() {
         return Err(StoreError::InvalidArgument("empty key".to_owned()));
     }
+    // NUL is refused so that every backend can hold keys as text (PostgreSQL text cannot).
+    if key.contains('\0') {
+        return Err(StoreError::InvalidArgument(
+            "key contains a NUL character".to_owned(),
+        ));
+    }
     if key.len() > MAX_KEY_BYTES {
         return Err(StoreError::InvalidArgument(format!(
             "key of {} bytes exceeds the limit of {MAX_KEY_BYTES}",
@@ -131,6 +137,7 @@ mod tests {
         );
         assert!(check_expect("k", Expect::Version(2), Some(2)).is_ok());
         assert!(check_key("").is_err());
+        assert!(check_key("a\0b").is_err());
         assert!(check_key(&"k".repeat(MAX_KEY_BYTES + 1)).is_err());
     }
 }

@@ -57,6 +57,10 @@ impl Store {
     /// back too and returns `StoreError::Panicked`. `f` may run more than once (backends retry
     /// serialization failures), so it must not have effects outside the transaction. Dropping
     /// the future does not cancel the write.
+    ///
+    /// Inside `f`, read through `txn` (it sees `f`'s own writes): starting another write from
+    /// `f` fails with `StoreError::NestedWrite`, and a separate `read` sees only committed data.
+    /// Keep `f` short: on SQLite every other writer waits for it.
     pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
     where
         F: FnMut(&mut dyn Txn) -> Result<T, E> + Send + 'static,

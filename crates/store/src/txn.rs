@@ -47,7 +47,9 @@ pub trait ReadTxn {
 /// Reads and writes inside a write transaction. Writes are visible to later reads of the same
 /// transaction; they become visible to others, all at once, only when the transaction commits.
 pub trait Txn: ReadTxn {
-    /// Stores `value` at `key` if `expect` holds; returns the new version.
+    /// Stores `value` at `key` if `expect` holds; returns the new version. Keys are 1 to
+    /// `MAX_KEY_BYTES` bytes without NUL; values at most `MAX_VALUE_BYTES`
+    /// (`StoreError::InvalidArgument` otherwise).
     /// A failed check returns `StoreError::Conflict` and writes nothing.
     fn put(&mut self, key: &str, value: &[u8], expect: Expect) -> Result<u64, StoreError>;
 

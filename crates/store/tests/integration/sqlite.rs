@@ -387,7 +387,9 @@ fn handles_and_futures_are_send() {
     assert_send(&write);
     let read = store.read(|txn| txn.get("k"));
     assert_send(&read);
-    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
     assert_eq!(runtime.block_on(write), Ok(1));
     assert_eq!(runtime.block_on(read).unwrap().unwrap().version, 1);
 }
