@@ -519,3 +519,114 @@ async fn metadata_states_and_errors_through_the_handlers() {
         ("DryRunOperationException", 412)
     );
 }
+
+/// Allows what the root-only seam allows, and remembers every question it was asked.
+#[derive(Default)]
+struct Recording(std::sync::Mutex<Vec<(String, String, Vec<(String, String)>, Option<String>)>>);
+
+impl rampart_services::Authorizer for Recording {
+    fn authorize(&self, r: &rampart_services::AuthzRequest<'_>) -> rampart_services::Decision {
+        if let Ok(mut seen) = self.0.lock() {
+            seen.push((
+                r.action.to_string(),
+                r.resource.to_string(),
+                r.conditions
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+                r.resource_policy.map(|p| p.document.to_string()),
+            ));
+        }
+        RootOnlyAuthorizer.authorize(r)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_authorizer_sees_kms_condition_keys_and_via_service() {
+    let recording = Arc::new(Recording::default());
+    let mut n = node();
+    n.authorizer = recording.clone();
+    let ctx = root_ctx(&n);
+    let context = ec(&[(
+        "SecretARN",
+        "arn:aws:secretsmanager:us-east-1:111122223333:secret:s",
+    )]);
+    let ct = internal::encrypt_for_service(&ctx, "secretsmanager", None, b"value", &context)
+        .await
+        .unwrap();
+    internal::decrypt_for_service(&ctx, "secretsmanager", None, &ct, &context)
+        .await
+        .unwrap();
+    internal::encrypt_for_service(&ctx, "ssm", None, &[7u8; 5000], &ec(&[]))
+        .await
+        .unwrap();
+    let seen = recording.0.lock().unwrap().clone();
+    let find = |action: &str| seen.iter().find(|(a, ..)| a == action).cloned().unwrap();
+    for action in ["kms:Encrypt", "kms:Decrypt"] {
+        let (_, resource, conds, policy) = find(action);
+        assert!(resource.starts_with("arn:aws:kms:us-east-1:111122223333:key/"));
+        let has = |k: &str, v: &str| conds.iter().any(|(a, b)| a == k && b == v);
+        assert!(
+            has("kms:ViaService", "secretsmanager.us-east-1.amazonaws.com"),
+            "{conds:?}"
+        );
+        assert!(has("kms:CallerAccount", ACCOUNT));
+        assert!(has(
+            "kms:EncryptionContext:SecretARN",
+            "arn:aws:secretsmanager:us-east-1:111122223333:secret:s"
+        ));
+        assert!(has("kms:EncryptionContextKeys", "SecretARN"));
+        assert!(has("kms:EncryptionAlgorithm", "SYMMETRIC_DEFAULT"));
+        assert!(
+            has("kms:KeySpec", "SYMMETRIC_DEFAULT")
+                && has("kms:KeyUsage", "ENCRYPT_DECRYPT")
+                && has("kms:KeyManager", "AWS")
+        );
+        // The key policy handed over is the AWS managed key's.
+        assert!(
+            policy
+                .unwrap()
+                .contains("secretsmanager.us-east-1.amazonaws.com")
+        );
+    }
+    // Over 4 KiB the payload is enveloped under a data key: kms:GenerateDataKey via SSM.
+    let (_, _, conds, _) = find("kms:GenerateDataKey");
+    assert!(
+        conds
+            .iter()
+            .any(|(a, b)| a == "kms:ViaService" && b == "ssm.us-east-1.amazonaws.com")
+    );
+
+    // Tags and request tags reach the authorizer too.
+    let h = crate::handler("CreateKey").unwrap();
+    let kid = h(
+        ctx.clone(),
+        json!({"Tags": [{"TagKey": "team", "TagValue": "blue"}]}),
+    )
+    .await
+    .unwrap()["KeyMetadata"]["KeyId"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    crate::handler("DescribeKey").unwrap()(ctx.clone(), json!({"KeyId": kid}))
+        .await
+        .unwrap();
+    let seen = recording.0.lock().unwrap().clone();
+    let (_, resource, conds, policy) = seen
+        .iter()
+        .find(|(a, ..)| a == "kms:CreateKey")
+        .cloned()
+        .unwrap();
+    assert_eq!(resource, "*");
+    assert!(policy.is_none());
+    assert!(
+        conds.contains(&("aws:RequestTag/team".into(), "blue".into()))
+            && conds.contains(&("aws:TagKeys".into(), "team".into()))
+    );
+    let (_, _, conds, _) = seen
+        .iter()
+        .find(|(a, ..)| a == "kms:DescribeKey")
+        .cloned()
+        .unwrap();
+    assert!(conds.contains(&("aws:ResourceTag/team".into(), "blue".into())));
+}
