@@ -453,3 +453,324 @@ def test_aws_managed_policies_are_served(iam):
     with pytest.raises(botocore.exceptions.ClientError) as e:
         iam.delete_policy(PolicyArn=p["Arn"])
     assert code(e) in ("InvalidInput", "UnmodifiableEntity")
+
+
+# --- Credentials ---------------------------------------------------------------------------------
+
+def user_client(srv, service, key):
+    return srv.client(service, access_key=key["AccessKeyId"], secret_key=key["SecretAccessKey"])
+
+
+def test_access_keys_authenticate_at_once_and_stop_at_once(srv, iam, account):
+    iam.create_user(UserName="keyholder")
+    k1 = iam.create_access_key(UserName="keyholder")["AccessKey"]
+    assert k1["AccessKeyId"].startswith("AKIA") and len(k1["AccessKeyId"]) == 20
+    assert len(k1["SecretAccessKey"]) == 40 and k1["Status"] == "Active"
+    k2 = iam.create_access_key(UserName="keyholder")["AccessKey"]
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        iam.create_access_key(UserName="keyholder")
+    assert code(e) == "LimitExceeded"
+    assert message(e) == "Cannot exceed quota for AccessKeysPerUser: 2"
+    listed = iam.list_access_keys(UserName="keyholder")["AccessKeyMetadata"]
+    assert {k["AccessKeyId"] for k in listed} == {k1["AccessKeyId"], k2["AccessKeyId"]}
+    assert "SecretAccessKey" not in listed[0]
+
+    # The new key authenticates: GetCallerIdentity answers every authenticated caller.
+    ident = user_client(srv, "sts", k1).get_caller_identity()
+    assert ident["Arn"] == f"arn:aws:iam::{account}:user/keyholder"
+    # ... and IAM calls get past authentication to an authorization decision (no policy: denied).
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        user_client(srv, "iam", k1).list_users()
+    assert code(e) == "AccessDenied"
+
+    last = iam.get_access_key_last_used(AccessKeyId=k2["AccessKeyId"])
+    assert last["UserName"] == "keyholder"
+    assert last["AccessKeyLastUsed"]["ServiceName"] == "N/A"
+
+    iam.update_access_key(UserName="keyholder", AccessKeyId=k1["AccessKeyId"], Status="Inactive")
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        user_client(srv, "sts", k1).get_caller_identity()
+    assert code(e) == "InvalidClientTokenId"
+    iam.update_access_key(UserName="keyholder", AccessKeyId=k1["AccessKeyId"], Status="Active")
+    assert user_client(srv, "sts", k1).get_caller_identity()["Account"] == account
+
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        iam.delete_user(UserName="keyholder")
+    assert code(e) == "DeleteConflict"
+    assert message(e) == "Cannot delete entity, must delete access keys first."
+    for k in (k1, k2):
+        iam.delete_access_key(UserName="keyholder", AccessKeyId=k["AccessKeyId"])
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        user_client(srv, "sts", k1).get_caller_identity()
+    assert code(e) == "InvalidClientTokenId"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        iam.delete_access_key(UserName="keyholder", AccessKeyId=k1["AccessKeyId"])
+    assert code(e) == "NoSuchEntity"
+    iam.delete_user(UserName="keyholder")
+
+
+def test_login_profiles_and_password_policy(srv, iam):
+    iam.create_user(UserName="pw-user")
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        iam.get_account_password_policy()
+    assert code(e) == "NoSuchEntity"
+    iam.update_account_password_policy(
+        MinimumPasswordLength=12, RequireSymbols=True, RequireNumbers=True,
+        RequireUppercaseCharacters=True, RequireLowercaseCharacters=True,
+        AllowUsersToChangePassword=True, PasswordReusePrevention=3,
+    )
+    pol = iam.get_account_password_policy()["PasswordPolicy"]
+    assert pol["MinimumPasswordLength"] == 12 and pol["RequireSymbols"] and pol["PasswordReusePrevention"] == 3
+    assert pol["ExpirePasswords"] is False
+
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        iam.create_login_profile(UserName="pw-user", Password="short")
+    assert code(e) == "PasswordPolicyViolation"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        iam.get_login_profile(UserName="pw-user")
+    assert code(e) == "NoSuchEntity"
+    assert message(e) == "Login Profile for User pw-user cannot be found."
+
+    lp = iam.create_login_profile(UserName="pw-user", Password="First-Password-1!", PasswordResetRequired=True)["LoginProfile"]
+    assert lp["UserName"] == "pw-user" and lp["PasswordResetRequired"] is True
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        iam.create_login_profile(UserName="pw-user", Password="First-Password-1!")
+    assert code(e) == "EntityAlreadyExists"
+    assert iam.get_login_profile(UserName="pw-user")["LoginProfile"]["PasswordResetRequired"] is True
+
+    # The password is stored only as an argon2id hash.
+    import glob
+    data = b"".join(open(f, "rb").read() for f in glob.glob(str(srv.data_dir / "**" / "*"), recursive=True) if not f.endswith("credentials") and __import__("os").path.isfile(f))
+    assert b"First-Password-1!" not in data
+
+    key = iam.create_access_key(UserName="pw-user")["AccessKey"]
+    me = user_client(srv, "iam", key)
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        me.change_password(OldPassword="wrong-Password-1!", NewPassword="Second-Password-2!")
+    assert code(e) == "InvalidInput"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        me.change_password(OldPassword="First-Password-1!", NewPassword="First-Password-1!")
+    assert code(e) == "PasswordPolicyViolation"
+    me.change_password(OldPassword="First-Password-1!", NewPassword="Second-Password-2!")
+    assert iam.get_login_profile(UserName="pw-user")["LoginProfile"]["PasswordResetRequired"] is False
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        me.change_password(OldPassword="First-Password-1!", NewPassword="Third-Password-3!")
+    assert code(e) == "InvalidInput"
+
+    iam.update_login_profile(UserName="pw-user", Password="Admin-Set-Pass-4!", PasswordResetRequired=True)
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        iam.delete_user(UserName="pw-user")
+    assert code(e) == "DeleteConflict"
+    iam.delete_access_key(UserName="pw-user", AccessKeyId=key["AccessKeyId"])
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        iam.delete_user(UserName="pw-user")
+    assert message(e) == "Cannot delete entity, must delete login profile first."
+    iam.delete_login_profile(UserName="pw-user")
+    iam.delete_user(UserName="pw-user")
+    iam.delete_account_password_policy()
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        iam.get_account_password_policy()
+    assert code(e) == "NoSuchEntity"
+
+
+def totp(seed_base32, step):
+    import base64
+    import hashlib
+    import hmac
+    import struct
+    key = base64.b32decode(seed_base32 + "=" * (-len(seed_base32) % 8))
+    mac = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
+    off = mac[-1] & 0x0F
+    return "%06d" % ((struct.unpack(">I", mac[off:off + 4])[0] & 0x7FFFFFFF) % 1_000_000)
+
+
+def test_virtual_mfa_devices(iam, account):
+    import time
+    iam.create_user(UserName="mfa-user")
+    dev = iam.create_virtual_mfa_device(VirtualMFADeviceName="mfa-user-phone")["VirtualMFADevice"]
+    serial = dev["SerialNumber"]
+    assert serial == f"arn:aws:iam::{account}:mfa/mfa-user-phone"
+    seed = dev["Base32StringSeed"].decode()
+    assert len(seed) == 64 and set(seed) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+    assert dev["QRCodePNG"].startswith(b"\x89PNG\r\n\x1a\n")
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        iam.create_virtual_mfa_device(VirtualMFADeviceName="mfa-user-phone")
+    assert code(e) == "EntityAlreadyExists"
+    unassigned = iam.list_virtual_mfa_devices(AssignmentStatus="Unassigned")["VirtualMFADevices"]
+    assert [d["SerialNumber"] for d in unassigned] == [serial]
+
+    step = int(time.time()) // 30
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        iam.enable_mfa_device(UserName="mfa-user", SerialNumber=serial,
+                              AuthenticationCode1=totp(seed, step), AuthenticationCode2=totp(seed, step - 1))
+    assert code(e) == "InvalidAuthenticationCode"
+    iam.enable_mfa_device(UserName="mfa-user", SerialNumber=serial,
+                          AuthenticationCode1=totp(seed, step - 1), AuthenticationCode2=totp(seed, step))
+    devices = iam.list_mfa_devices(UserName="mfa-user")["MFADevices"]
+    assert [d["SerialNumber"] for d in devices] == [serial]
+    assigned = iam.list_virtual_mfa_devices(AssignmentStatus="Assigned")["VirtualMFADevices"]
+    assert assigned[0]["User"]["UserName"] == "mfa-user"
+    # The same codes are never accepted twice.
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        iam.resync_mfa_device(UserName="mfa-user", SerialNumber=serial,
+                              AuthenticationCode1=totp(seed, step - 1), AuthenticationCode2=totp(seed, step))
+    assert code(e) == "InvalidAuthenticationCode"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        iam.delete_virtual_mfa_device(SerialNumber=serial)
+    assert code(e) == "DeleteConflict"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        iam.delete_user(UserName="mfa-user")
+    assert code(e) == "DeleteConflict"
+    iam.deactivate_mfa_device(UserName="mfa-user", SerialNumber=serial)
+    assert iam.list_mfa_devices(UserName="mfa-user")["MFADevices"] == []
+    iam.delete_virtual_mfa_device(SerialNumber=serial)
+    assert iam.list_virtual_mfa_devices()["VirtualMFADevices"] == []
+    iam.delete_user(UserName="mfa-user")
+
+
+# --- Account -------------------------------------------------------------------------------------
+
+def test_account_alias_and_summary(iam):
+    assert iam.list_account_aliases()["AccountAliases"] == []
+    iam.create_account_alias(AccountAlias="rampart-test")
+    assert iam.list_account_aliases()["AccountAliases"] == ["rampart-test"]
+    iam.create_account_alias(AccountAlias="rampart-test2")
+    assert iam.list_account_aliases()["AccountAliases"] == ["rampart-test2"]
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        iam.delete_account_alias(AccountAlias="rampart-test")
+    assert code(e) == "NoSuchEntity"
+    iam.delete_account_alias(AccountAlias="rampart-test2")
+    assert iam.list_account_aliases()["AccountAliases"] == []
+
+    before = iam.get_account_summary()["SummaryMap"]
+    iam.create_user(UserName="summary-user")
+    iam.create_policy(PolicyName="summary-policy", PolicyDocument=json.dumps(S3_READ))
+    after = iam.get_account_summary()["SummaryMap"]
+    assert after["Users"] == before["Users"] + 1
+    assert after["Policies"] == before["Policies"] + 1
+    assert after["AccessKeysPerUserQuota"] == 2 and after["AttachedPoliciesPerUserQuota"] == 10
+    iam.delete_user(UserName="summary-user")
+    iam.delete_policy(PolicyArn=[p["Arn"] for p in iam.list_policies(Scope="Local")["Policies"] if p["PolicyName"] == "summary-policy"][0])
+
+
+def test_account_authorization_details(iam):
+    iam.create_user(UserName="auth-user")
+    iam.put_user_policy(UserName="auth-user", PolicyName="inline", PolicyDocument=json.dumps(S3_READ))
+    iam.create_group(GroupName="auth-group")
+    iam.add_user_to_group(GroupName="auth-group", UserName="auth-user")
+    iam.create_role(RoleName="auth-role", AssumeRolePolicyDocument=json.dumps(TRUST))
+    iam.attach_role_policy(RoleName="auth-role", PolicyArn="arn:aws:iam::aws:policy/IAMReadOnlyAccess")
+    d = iam.get_account_authorization_details(MaxItems=1000)
+    user = [u for u in d["UserDetailList"] if u["UserName"] == "auth-user"][0]
+    assert user["UserPolicyList"][0]["PolicyDocument"] == S3_READ
+    assert user["GroupList"] == ["auth-group"]
+    role = [r for r in d["RoleDetailList"] if r["RoleName"] == "auth-role"][0]
+    assert role["AssumeRolePolicyDocument"] == TRUST
+    assert role["AttachedManagedPolicies"][0]["PolicyName"] == "IAMReadOnlyAccess"
+    aws = [p for p in d["Policies"] if p["PolicyName"] == "IAMReadOnlyAccess"]
+    assert aws and aws[0]["PolicyVersionList"][0]["Document"]["Statement"]
+    only_roles = iam.get_account_authorization_details(Filter=["Role"])
+    assert only_roles["UserDetailList"] == [] and only_roles["RoleDetailList"]
+    # Paging with MaxItems 1 sees every item exactly once.
+    seen, marker = [], None
+    while True:
+        kw = {"MaxItems": 1, "Filter": ["User", "Group", "Role"]}
+        if marker:
+            kw["Marker"] = marker
+        page = iam.get_account_authorization_details(**kw)
+        seen += [u["UserName"] for u in page["UserDetailList"]] + [g["GroupName"] for g in page["GroupDetailList"]] + [r["RoleName"] for r in page["RoleDetailList"]]
+        if not page["IsTruncated"]:
+            break
+        marker = page["Marker"]
+    assert {"auth-user", "auth-group", "auth-role"} <= set(seen) and len(seen) == len(set(seen))
+    iam.detach_role_policy(RoleName="auth-role", PolicyArn="arn:aws:iam::aws:policy/IAMReadOnlyAccess")
+    iam.delete_role(RoleName="auth-role")
+    iam.remove_user_from_group(GroupName="auth-group", UserName="auth-user")
+    iam.delete_group(GroupName="auth-group")
+    iam.delete_user_policy(UserName="auth-user", PolicyName="inline")
+    iam.delete_user(UserName="auth-user")
+
+
+def test_credential_report_parses_with_csv(srv, iam, account):
+    import csv
+    import io
+    iam.create_user(UserName="report-user")
+    key = iam.create_access_key(UserName="report-user")["AccessKey"]
+    iam.create_login_profile(UserName="report-user", Password="Report-Pass-123!")
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        fresh = srv.client("iam")
+        fresh.get_credential_report()
+    assert code(e) == "ReportNotPresent"
+    assert iam.generate_credential_report()["State"] == "COMPLETE"
+    r = iam.get_credential_report()
+    assert r["ReportFormat"] == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(r["Content"].decode())))
+    assert list(rows[0].keys()) == [
+        "user", "arn", "user_creation_time", "password_enabled", "password_last_used",
+        "password_last_changed", "password_next_rotation", "mfa_active", "access_key_1_active",
+        "access_key_1_last_rotated", "access_key_1_last_used_date", "access_key_1_last_used_region",
+        "access_key_1_last_used_service", "access_key_2_active", "access_key_2_last_rotated",
+        "access_key_2_last_used_date", "access_key_2_last_used_region", "access_key_2_last_used_service",
+        "cert_1_active", "cert_1_last_rotated", "cert_2_active", "cert_2_last_rotated",
+    ]
+    assert rows[0]["user"] == "<root_account>" and rows[0]["arn"] == f"arn:aws:iam::{account}:root"
+    me = [x for x in rows if x["user"] == "report-user"][0]
+    assert me["arn"] == f"arn:aws:iam::{account}:user/report-user"
+    assert me["password_enabled"] == "true" and me["access_key_1_active"] == "true"
+    assert me["access_key_2_active"] == "false" and me["mfa_active"] == "false"
+    assert me["user_creation_time"].endswith("+00:00")
+    # The AWS CLI reads it too.
+    out = srv.cli("--profile", "rampart", "iam", "get-credential-report", "--output", "json")
+    assert json.loads(out.stdout)["ReportFormat"] == "text/csv"
+    iam.delete_access_key(UserName="report-user", AccessKeyId=key["AccessKeyId"])
+    iam.delete_login_profile(UserName="report-user")
+    iam.delete_user(UserName="report-user")
+
+
+SAML_METADATA = """<?xml version="1.0"?>
+<md:EntityDescriptor xmlns:md="urn:oasis:names:tc:SAML:2.0:metadata" entityID="https://idp.example.com" validUntil="2035-01-01T00:00:00Z">
+  <md:IDPSSODescriptor protocolSupportEnumeration="urn:oasis:names:tc:SAML:2.0:protocol">
+    <md:KeyDescriptor use="signing"><ds:KeyInfo xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><ds:X509Data>
+      <ds:X509Certificate>MIIBszCCAVmgAwIBAgIUExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExampleExample</ds:X509Certificate>
+    </ds:X509Data></ds:KeyInfo></md:KeyDescriptor>
+    <md:SingleSignOnService Binding="urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect" Location="https://idp.example.com/sso"/>
+  </md:IDPSSODescriptor>
+</md:EntityDescriptor>"""
+
+
+def test_identity_providers(iam, account):
+    arn = iam.create_open_id_connect_provider(
+        Url="https://token.example.com/tenant", ClientIDList=["sts.amazonaws.com"],
+        ThumbprintList=["a" * 40],
+    )["OpenIDConnectProviderArn"]
+    assert arn == f"arn:aws:iam::{account}:oidc-provider/token.example.com/tenant"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        iam.create_open_id_connect_provider(Url="https://token.example.com/tenant", ThumbprintList=["b" * 40])
+    assert code(e) == "EntityAlreadyExists"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        iam.create_open_id_connect_provider(Url="http://insecure.example.com", ThumbprintList=["b" * 40])
+    assert code(e) == "InvalidInput"
+    iam.add_client_id_to_open_id_connect_provider(OpenIDConnectProviderArn=arn, ClientID="my-app")
+    iam.update_open_id_connect_provider_thumbprint(OpenIDConnectProviderArn=arn, ThumbprintList=["c" * 40])
+    got = iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn)
+    assert got["Url"] == "token.example.com/tenant"
+    assert got["ClientIDList"] == ["sts.amazonaws.com", "my-app"] and got["ThumbprintList"] == ["c" * 40]
+    iam.remove_client_id_from_open_id_connect_provider(OpenIDConnectProviderArn=arn, ClientID="my-app")
+    assert [p["Arn"] for p in iam.list_open_id_connect_providers()["OpenIDConnectProviderList"]] == [arn]
+    iam.delete_open_id_connect_provider(OpenIDConnectProviderArn=arn)
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        iam.get_open_id_connect_provider(OpenIDConnectProviderArn=arn)
+    assert code(e) == "NoSuchEntity"
+
+    s = iam.create_saml_provider(Name="corp-idp", SAMLMetadataDocument=SAML_METADATA)["SAMLProviderArn"]
+    assert s == f"arn:aws:iam::{account}:saml-provider/corp-idp"
+    got = iam.get_saml_provider(SAMLProviderArn=s)
+    assert got["SAMLMetadataDocument"] == SAML_METADATA and got["ValidUntil"].year == 2035
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        iam.create_saml_provider(Name="bad-idp", SAMLMetadataDocument="<html>" + "x" * 1000 + "</html>")
+    assert code(e) == "InvalidInput"
+    iam.update_saml_provider(SAMLProviderArn=s, SAMLMetadataDocument=SAML_METADATA.replace("2035", "2036"))
+    assert iam.get_saml_provider(SAMLProviderArn=s)["ValidUntil"].year == 2036
+    assert [p["Arn"] for p in iam.list_saml_providers()["SAMLProviderList"]] == [s]
+    iam.delete_saml_provider(SAMLProviderArn=s)
+    assert iam.list_saml_providers()["SAMLProviderList"] == []

@@ -11,16 +11,26 @@
     )
 )]
 
+mod access_keys;
+mod account;
 mod attachments;
 pub mod aws_managed;
 mod aws_managed_docs;
+mod credential_report;
 mod documents;
 pub mod errors;
 mod groups;
 mod instance_profiles;
+pub mod key_usage;
+mod login_profiles;
+mod mfa;
 pub mod model;
+mod passwords;
 mod policies;
+mod providers;
+mod qr;
 mod roles;
+pub mod totp;
 mod usage;
 mod users;
 mod util;
@@ -88,6 +98,45 @@ operations! {
     "ListPolicyVersions" => policies::list_policy_versions,
     "DeletePolicyVersion" => policies::delete_policy_version,
     "SetDefaultPolicyVersion" => policies::set_default_policy_version,
+    "CreateAccessKey" => access_keys::create_access_key,
+    "ListAccessKeys" => access_keys::list_access_keys,
+    "UpdateAccessKey" => access_keys::update_access_key,
+    "DeleteAccessKey" => access_keys::delete_access_key,
+    "GetAccessKeyLastUsed" => access_keys::get_access_key_last_used,
+    "CreateLoginProfile" => login_profiles::create_login_profile,
+    "GetLoginProfile" => login_profiles::get_login_profile,
+    "UpdateLoginProfile" => login_profiles::update_login_profile,
+    "DeleteLoginProfile" => login_profiles::delete_login_profile,
+    "ChangePassword" => login_profiles::change_password,
+    "UpdateAccountPasswordPolicy" => login_profiles::update_account_password_policy,
+    "GetAccountPasswordPolicy" => login_profiles::get_account_password_policy,
+    "DeleteAccountPasswordPolicy" => login_profiles::delete_account_password_policy,
+    "CreateVirtualMFADevice" => mfa::create_virtual_mfa_device,
+    "EnableMFADevice" => mfa::enable_mfa_device,
+    "ResyncMFADevice" => mfa::resync_mfa_device,
+    "DeactivateMFADevice" => mfa::deactivate_mfa_device,
+    "DeleteVirtualMFADevice" => mfa::delete_virtual_mfa_device,
+    "ListMFADevices" => mfa::list_mfa_devices,
+    "ListVirtualMFADevices" => mfa::list_virtual_mfa_devices,
+    "CreateAccountAlias" => account::create_account_alias,
+    "DeleteAccountAlias" => account::delete_account_alias,
+    "ListAccountAliases" => account::list_account_aliases,
+    "GetAccountSummary" => account::get_account_summary,
+    "GetAccountAuthorizationDetails" => account::get_account_authorization_details,
+    "GenerateCredentialReport" => credential_report::generate_credential_report,
+    "GetCredentialReport" => credential_report::get_credential_report,
+    "CreateOpenIDConnectProvider" => providers::create_oidc_provider,
+    "GetOpenIDConnectProvider" => providers::get_oidc_provider,
+    "ListOpenIDConnectProviders" => providers::list_oidc_providers,
+    "DeleteOpenIDConnectProvider" => providers::delete_oidc_provider,
+    "AddClientIDToOpenIDConnectProvider" => providers::add_client_id,
+    "RemoveClientIDFromOpenIDConnectProvider" => providers::remove_client_id,
+    "UpdateOpenIDConnectProviderThumbprint" => providers::update_thumbprints,
+    "CreateSAMLProvider" => providers::create_saml_provider,
+    "GetSAMLProvider" => providers::get_saml_provider,
+    "ListSAMLProviders" => providers::list_saml_providers,
+    "UpdateSAMLProvider" => providers::update_saml_provider,
+    "DeleteSAMLProvider" => providers::delete_saml_provider,
     "ListEntitiesForPolicy" => attachments::list_entities_for_policy,
     "AttachUserPolicy" => attachments::attach_user_policy,
     "AttachGroupPolicy" => attachments::attach_group_policy,

@@ -15,6 +15,9 @@
 //! | `mfa` | serial number | [`MfaDeviceRecord`]: sealed TOTP seed, the user it is enabled for |
 //! | `passwordpolicy` | `account` | [`PasswordPolicy`] |
 //! | `alias` | `account` | [`AccountAliasRecord`] |
+//! | `oidcprovider` | issuer URL without `https://` | [`OidcProviderRecord`] |
+//! | `samlprovider` | provider name | [`SamlProviderRecord`] |
+//! | `credentialreport` | `account` | [`CredentialReportRecord`] |
 //!
 //! Access keys live outside the account namespace, at
 //! [`rampart_services::credentials::access_key_store_key`], in the server's own
@@ -59,6 +62,9 @@ pub const KIND_INSTANCE_PROFILE: &str = "instanceprofile";
 pub const KIND_MFA: &str = "mfa";
 pub const KIND_PASSWORD_POLICY: &str = "passwordpolicy";
 pub const KIND_ALIAS: &str = "alias";
+pub const KIND_OIDC_PROVIDER: &str = "oidcprovider";
+pub const KIND_SAML_PROVIDER: &str = "samlprovider";
+pub const KIND_CREDENTIAL_REPORT: &str = "credentialreport";
 
 /// The store key of a named entity of `kind` (user, group, role, policy, instance profile).
 pub fn entity_key(account: &str, kind: &str, name: &str) -> String {
@@ -96,6 +102,22 @@ pub fn password_policy_key(account: &str) -> String {
 }
 pub fn alias_key(account: &str) -> String {
     keys::key(account, REGION, SERVICE, KIND_ALIAS, "account")
+}
+/// An OIDC provider by its URL without `https://` (host and path, as its ARN has it).
+pub fn oidc_provider_key(account: &str, url_without_scheme: &str) -> String {
+    keys::key(
+        account,
+        REGION,
+        SERVICE,
+        KIND_OIDC_PROVIDER,
+        url_without_scheme,
+    )
+}
+pub fn saml_provider_key(account: &str, name: &str) -> String {
+    keys::key(account, REGION, SERVICE, KIND_SAML_PROVIDER, name)
+}
+pub fn credential_report_key(account: &str) -> String {
+    keys::key(account, REGION, SERVICE, KIND_CREDENTIAL_REPORT, "account")
 }
 
 /// `arn:aws:iam::ACCOUNT:KIND/PATH/NAME` (path starts and ends with `/`).
@@ -344,6 +366,49 @@ pub struct PasswordPolicy {
 #[serde(rename_all = "camelCase")]
 pub struct AccountAliasRecord {
     pub alias: String,
+}
+
+/// An OpenID Connect identity provider (`arn:aws:iam::ACCOUNT:oidc-provider/HOST/PATH`), read by
+/// STS AssumeRoleWithWebIdentity.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OidcProviderRecord {
+    pub arn: String,
+    /// The issuer URL without `https://`.
+    pub url: String,
+    #[serde(default)]
+    pub client_ids: Vec<String>,
+    /// SHA-1 thumbprints (40 hex characters, lower case) of the provider's certificates.
+    #[serde(default)]
+    pub thumbprints: Vec<String>,
+    pub create_date: i64,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+}
+
+/// A SAML identity provider (`arn:aws:iam::ACCOUNT:saml-provider/NAME`), read by STS
+/// AssumeRoleWithSAML.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SamlProviderRecord {
+    pub arn: String,
+    pub name: String,
+    /// The SAML metadata document as uploaded (holds the signing certificates).
+    pub metadata_document: String,
+    pub create_date: i64,
+    /// Epoch seconds (`ValidUntil`), from the metadata's `validUntil` when present.
+    #[serde(default)]
+    pub valid_until: Option<i64>,
+    #[serde(default)]
+    pub tags: Vec<Tag>,
+}
+
+/// The last generated credential report (CSV, AWS's columns).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct CredentialReportRecord {
+    pub generated_time: i64,
+    pub csv: String,
 }
 
 // ---------------------------------------------------------------------------------------------
