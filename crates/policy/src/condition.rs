@@ -272,6 +272,11 @@ impl CompiledCondition {
             Some(ContextEntry::Multi(v)) => v,
             None => &[],
         };
+        // "...IfExists: if the key is not present, evaluate the condition element as true",
+        // whatever the set operator.
+        if values.is_empty() && self.if_exists {
+            return true;
+        }
         match self.qualifier {
             Some(SetQualifier::ForAllValues) => {
                 // Vacuously true for a missing or empty key.

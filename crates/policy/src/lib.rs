@@ -50,3 +50,20 @@ pub use evaluate::{
 };
 pub use kind::PolicyKind;
 pub use lint::{Finding, Severity};
+
+#[cfg(test)]
+mod api_tests {
+    use super::*;
+
+    fn send_sync<T: Send + Sync>() {}
+
+    /// Compiled policies and sets are shared between request threads by the server's cache.
+    #[test]
+    fn shareable_across_threads() {
+        send_sync::<CompiledPolicy>();
+        send_sync::<PolicySet>();
+        send_sync::<RequestContext>();
+        send_sync::<Decision>();
+        send_sync::<Catalogue>();
+    }
+}
