@@ -27,3 +27,14 @@ pub(crate) fn material(spec: KeySpec) -> &'static KeyMaterial {
     });
     &all.iter().find(|(s, _)| *s == spec).unwrap().1
 }
+
+/// Handlers share loaded keys across request threads.
+#[test]
+fn key_types_are_send_and_sync() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<KeyMaterial>();
+    assert_send_sync::<KeyId>();
+    assert_send_sync::<MaterialId>();
+    assert_send_sync::<EncryptionContext>();
+    assert_send_sync::<KmsCryptoError>();
+}

@@ -402,3 +402,42 @@ fn symmetric_material_must_be_32_bytes() {
         );
     }
 }
+
+#[test]
+fn concurrent_encryptions_share_one_material_safely() {
+    let k = std::sync::Arc::new(Key::new(KEY_A));
+    let threads: Vec<_> = (0..4u8)
+        .map(|t| {
+            let k = std::sync::Arc::clone(&k);
+            std::thread::spawn(move || {
+                let mut blobs = Vec::new();
+                for i in 0..200u8 {
+                    if t == 0 && i == 100 {
+                        // Force a session change mid-flight.
+                        let Parsed::Symmetric(state) = &k.material.parsed else {
+                            panic!("symmetric material")
+                        };
+                        state.exhaust_session_for_test();
+                    }
+                    blobs.push((vec![t, i], encrypt(k.r(), &ctx(&[]), &[t, i]).unwrap()));
+                }
+                blobs
+            })
+        })
+        .collect();
+    let mut ivs = std::collections::HashSet::new();
+    let mut salts = std::collections::HashSet::new();
+    for t in threads {
+        for (pt, blob) in t.join().unwrap() {
+            let p = CiphertextBlob::parse(&blob).unwrap();
+            assert_eq!(
+                p.decrypt(&k.material, &ctx(&[])).unwrap().as_slice(),
+                pt.as_slice()
+            );
+            assert!(ivs.insert(blob[85..97].to_vec()), "IV repeated");
+            salts.insert(blob[69..85].to_vec());
+        }
+    }
+    assert_eq!(ivs.len(), 800);
+    assert!(salts.len() >= 2, "the session salt changed when exhausted");
+}
