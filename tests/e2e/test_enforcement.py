@@ -185,3 +185,40 @@ def test_assume_role_across_two_accounts(fresh_server):
     cross = s.client("iam", access_key=c["AccessKeyId"], secret_key=c["SecretAccessKey"], session_token=c["SessionToken"])
     roles = [r["RoleName"] for r in cross.list_roles()["Roles"]]
     assert roles == ["Deployer"], "the session acts in the role's account"
+
+
+def totp(seed_b32, step):
+    import base64
+    import hashlib
+    import hmac
+    import struct
+    key = base64.b32decode(seed_b32 + "=" * (-len(seed_b32) % 8))
+    mac = hmac.new(key, struct.pack(">Q", step), hashlib.sha1).digest()
+    offset = mac[-1] & 0x0F
+    word = struct.unpack(">I", mac[offset:offset + 4])[0] & 0x7FFFFFFF
+    return f"{word % 1000000:06d}"
+
+
+def test_mfa_guarded_action_needs_an_mfa_session(server, account):
+    root = server.client("iam")
+    key = new_user(server, "mfa-user")
+    root.put_user_policy(UserName="mfa-user", PolicyName="mfa-only", PolicyDocument=doc(
+        allow("iam:ListUsers", Condition={"Bool": {"aws:MultiFactorAuthPresent": "true"}})))
+    device = root.create_virtual_mfa_device(VirtualMFADeviceName="mfa-user")["VirtualMFADevice"]
+    seed = device["Base32StringSeed"].decode()
+    serial = device["SerialNumber"]
+    step = int(time.time()) // 30
+    root.enable_mfa_device(UserName="mfa-user", SerialNumber=serial, AuthenticationCode1=totp(seed, step - 2), AuthenticationCode2=totp(seed, step - 1))
+
+    denied(lambda: as_key(server, "iam", key).list_users())  # long-term keys: no MFA
+    sts = as_key(server, "sts", key)
+    plain = sts.get_session_token(DurationSeconds=900)["Credentials"]
+    denied(lambda: server.client("iam", access_key=plain["AccessKeyId"], secret_key=plain["SecretAccessKey"], session_token=plain["SessionToken"]).list_users())
+    wrong = "000000" if totp(seed, step) != "000000" else "111111"
+    denied(lambda: sts.get_session_token(DurationSeconds=900, SerialNumber=serial, TokenCode=wrong))
+    code = totp(seed, int(time.time()) // 30)
+    mfa = sts.get_session_token(DurationSeconds=900, SerialNumber=serial, TokenCode=code)["Credentials"]
+    with_mfa = server.client("iam", access_key=mfa["AccessKeyId"], secret_key=mfa["SecretAccessKey"], session_token=mfa["SessionToken"])
+    assert any(u["UserName"] == "mfa-user" for u in with_mfa.list_users()["Users"])
+    # A code is accepted once.
+    denied(lambda: sts.get_session_token(DurationSeconds=900, SerialNumber=serial, TokenCode=code))

@@ -165,11 +165,13 @@ pub fn assume_role(ctx: Arc<Ctx>, input: Value) -> HandlerFuture {
                 Some(trust),
             )?;
         }
-        if input.get("SerialNumber").is_some() || input.get("TokenCode").is_some() {
-            return Err(AwsError::access_denied(
-                "MultiFactorAuthentication failed: no MFA device is registered for this caller.",
-            ));
-        }
+        let serial = str_member(&input, "SerialNumber");
+        let code = str_member(&input, "TokenCode");
+        let mfa_time = if serial.is_some() || code.is_some() {
+            Some(crate::mfa::verify(&ctx, serial, code).await?)
+        } else {
+            None
+        };
 
         // Duration: within the role's maximum, one hour when chaining.
         let caller_session = ctx.principal.session.clone();
@@ -249,8 +251,10 @@ pub fn assume_role(ctx: Arc<Ctx>, input: Value) -> HandlerFuture {
             expires_at: now + requested,
             issuer_arn: role.arn.clone(),
             issuer_id: role.role_id.clone(),
-            mfa_authenticated: caller_session.as_ref().is_some_and(|s| s.mfa_authenticated),
-            mfa_auth_time: caller_session.as_ref().and_then(|s| s.mfa_auth_time),
+            mfa_authenticated: mfa_time.is_some()
+                || caller_session.as_ref().is_some_and(|s| s.mfa_authenticated),
+            mfa_auth_time: mfa_time
+                .or_else(|| caller_session.as_ref().and_then(|s| s.mfa_auth_time)),
             source_identity: source_identity.clone(),
             policy,
             policy_arns,

@@ -10,6 +10,7 @@
 )]
 mod assume_role;
 pub mod credentials;
+mod mfa;
 pub mod session;
 mod tokens;
 

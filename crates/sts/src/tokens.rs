@@ -55,13 +55,13 @@ pub fn get_session_token(ctx: Arc<Ctx>, input: Value) -> HandlerFuture {
         ctx.mark_unauthenticated();
         require_long_term(&ctx, "GetSessionToken")?;
         let seconds = duration(&input, &ctx)?;
-        if input.get("SerialNumber").is_some() || input.get("TokenCode").is_some() {
-            // MFA devices are IAM records; until IAM's MFA devices are wired in, refuse rather
-            // than issue a session that claims MFA without checking it.
-            return Err(AwsError::access_denied(
-                "MultiFactorAuthentication failed: no MFA device is registered for this caller.",
-            ));
-        }
+        let serial = input.get("SerialNumber").and_then(Value::as_str);
+        let code = input.get("TokenCode").and_then(Value::as_str);
+        let mfa_time = if serial.is_some() || code.is_some() {
+            Some(crate::mfa::verify(&ctx, serial, code).await?)
+        } else {
+            None
+        };
         let now = ctx.now().unix_timestamp();
         let p = &ctx.principal;
         let session = Session {
