@@ -48,7 +48,11 @@ pub fn encode_error_for(
         Protocol::AwsQuery | Protocol::Ec2Query | Protocol::RestXml => {
             query_error_body(code, err, xml_namespace, request_id)
         }
-        _ => {
+        Protocol::RpcV2Cbor => {
+            headers.push(("smithy-protocol", "rpc-v2-cbor".to_owned()));
+            cbor_error_body(code, &err.message)
+        }
+        Protocol::AwsJson1_0 | Protocol::AwsJson1_1 | Protocol::RestJson1 => {
             headers.push(("x-amzn-ErrorType", code.to_owned()));
             // Coral's deserializer errors spell it `Message`; the services' own errors follow
             // their model's error shapes.
@@ -95,6 +99,46 @@ fn query_error_body(code: &str, err: &AwsError, ns: Option<&str>, request_id: &s
     escape_into(request_id, &mut out);
     out.push_str("</RequestId></ErrorResponse>");
     out.into_bytes()
+}
+
+/// Smithy rpc-v2-cbor error body: a CBOR map `{"__type": code, "message": message}`.
+fn cbor_error_body(code: &str, message: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(32 + code.len() + message.len());
+    let entries = if message.is_empty() { 1 } else { 2 };
+    cbor_head(5, entries, &mut out);
+    cbor_text("__type", &mut out);
+    cbor_text(code, &mut out);
+    if !message.is_empty() {
+        cbor_text("message", &mut out);
+        cbor_text(message, &mut out);
+    }
+    out
+}
+
+fn cbor_text(text: &str, out: &mut Vec<u8>) {
+    cbor_head(3, text.len() as u64, out);
+    out.extend_from_slice(text.as_bytes());
+}
+
+/// A CBOR item head: major type in the top 3 bits, then the length in the shortest form.
+fn cbor_head(major: u8, len: u64, out: &mut Vec<u8>) {
+    let m = major << 5;
+    match len {
+        0..=23 => out.push(m | len as u8),
+        24..=0xFF => out.extend_from_slice(&[m | 24, len as u8]),
+        0x100..=0xFFFF => {
+            out.push(m | 25);
+            out.extend_from_slice(&(len as u16).to_be_bytes());
+        }
+        0x1_0000..=0xFFFF_FFFF => {
+            out.push(m | 26);
+            out.extend_from_slice(&(len as u32).to_be_bytes());
+        }
+        _ => {
+            out.push(m | 27);
+            out.extend_from_slice(&len.to_be_bytes());
+        }
+    }
 }
 
 /// The error a model declares: `modeled_error(iam, "NoSuchEntityException", msg)` gives code

@@ -272,3 +272,31 @@ fn botocore_extracts_code_and_message_of_every_error() {
     ];
     run_botocore(cases);
 }
+
+#[test]
+fn botocore_reads_rpc_v2_cbor_errors() {
+    // No embedded model speaks rpc-v2-cbor yet; CloudWatch does in botocore, so its parser checks
+    // the error body that the codec seam already writes for such services.
+    use base64::Engine;
+    let err = AwsError::not_implemented("ListMetrics");
+    let encoded = rampart_wire::encode_error_for(
+        rampart_wire::Protocol::RpcV2Cbor,
+        None,
+        "message",
+        &err,
+        "req-cbor",
+    );
+    let case = json!({
+        "name": "cbor-not-implemented",
+        "service": "cloudwatch",
+        "operation": "ListMetrics",
+        "status": encoded.status,
+        "headers": encoded.headers.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>(),
+        "body": "",
+        "body_base64": base64::engine::general_purpose::STANDARD.encode(&encoded.body),
+        "expected": null,
+        "error": {"Code": "NotImplemented", "Message": err.message},
+        "request_id": "req-cbor",
+    });
+    run_botocore(vec![case]);
+}

@@ -46,11 +46,12 @@ def main():
     for case in cases:
         model = session.get_service_model(case["service"])
         op = model.operation_model(case["operation"])
-        parser = botocore.parsers.create_parser(model.metadata["protocol"])
+        parser = botocore.parsers.create_parser(model.protocol)
+        body = case["body"].encode() if "body_base64" not in case else base64.b64decode(case["body_base64"])
         response = {
             "status_code": case["status"],
             "headers": {k.lower(): v for k, v in case["headers"]},
-            "body": case["body"].encode(),
+            "body": body,
         }
         try:
             parsed = parser.parse(response, op.output_shape if case["error"] is None else None)
