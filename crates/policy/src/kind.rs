@@ -64,6 +64,19 @@ impl PolicyKind {
         )
     }
 
+    /// Whether IAM itself stores the document (its messages differ from other services').
+    pub(crate) fn iam_stored(self) -> bool {
+        matches!(
+            self,
+            PolicyKind::Managed
+                | PolicyKind::AwsManaged
+                | PolicyKind::InlineUser
+                | PolicyKind::InlineGroup
+                | PolicyKind::InlineRole
+                | PolicyKind::RoleTrust
+        )
+    }
+
     /// The size limit in characters (IAM counts characters without whitespace for managed,
     /// inline and trust policies) and the message IAM returns when it is exceeded.
     pub(crate) fn size_limit(self) -> (usize, &'static str) {

@@ -31,8 +31,16 @@ impl Policy {
         if text.len() > MAX_DOCUMENT_BYTES || too_deep(text) {
             return Err(PolicyError::malformed(SYNTAX));
         }
-        let value: Value =
-            serde_json::from_str(text).map_err(|_| PolicyError::malformed(SYNTAX))?;
+        // CreateRole answers "This policy contains invalid Json" where CreatePolicy answers
+        // "Syntax errors in policy." (both seen in AWS CLI output).
+        let invalid_json = || {
+            PolicyError::malformed(if kind == PolicyKind::RoleTrust {
+                "This policy contains invalid Json"
+            } else {
+                SYNTAX
+            })
+        };
+        let value: Value = serde_json::from_str(text).map_err(|_| invalid_json())?;
         parse_document(&value, kind)
     }
 }
@@ -156,6 +164,11 @@ fn parse_statement(
         None => return Err(PolicyError::malformed("Missing required field Effect")),
         Some(Value::String(s)) if s == "Allow" => Effect::Allow,
         Some(Value::String(s)) if s == "Deny" => Effect::Deny,
+        // IAM answers "The policy failed legacy parsing" for `"Effect": "allow"`
+        // (hashicorp/terraform#10057); S3 and others answer "Invalid effect: allow".
+        Some(Value::String(_)) if kind.iam_stored() => {
+            return Err(PolicyError::malformed("The policy failed legacy parsing"));
+        }
         Some(Value::String(s)) => {
             return Err(PolicyError::malformed(format!("Invalid effect: {s}")));
         }
