@@ -2,6 +2,10 @@
 //! key material, plaintext or anything derived from them.
 use rampart_aws_types::AwsError;
 
+/// AWS's `AccessDeniedException` message when a ciphertext names a key that does not exist here
+/// (or the caller may not use): handlers raise it after `peek_key_id` finds no such key.
+pub const CIPHERTEXT_KEY_NOT_ACCESSIBLE: &str = "The ciphertext refers to a customer master key that does not exist, does not exist in this region, or you are not allowed to access.";
+
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum KmsCryptoError {
     /// `InvalidCiphertextException`: the blob is malformed, was tampered with, or the encryption
@@ -11,7 +15,9 @@ pub enum KmsCryptoError {
     InvalidCiphertext,
     /// `IncorrectKeyException`: the ciphertext was made under a different KMS key than the one
     /// named in the request.
-    #[error("The key ID in the request does not identify a CMK that can perform this operation.")]
+    #[error(
+        "The key ID in the request does not identify a KMS key that can perform this operation."
+    )]
     IncorrectKey,
     /// `KMSInvalidSignatureException`: `Verify` found the signature invalid.
     #[error("")]

@@ -54,7 +54,7 @@ pub use context::EncryptionContext;
 pub use data_key::{
     DataKey, DataKeyLength, DataKeyPair, generate_data_key, generate_data_key_pair, generate_random,
 };
-pub use error::KmsCryptoError;
+pub use error::{CIPHERTEXT_KEY_NOT_ACCESSIBLE, KmsCryptoError};
 pub use ids::{KeyId, MaterialId};
 pub use import::{
     ImportParameters, check_reimport, get_parameters_for_import, import_key_material,

@@ -1,6 +1,7 @@
 //! Unit tests of the KMS core, one file per area. Slow-to-generate keys (RSA) are made once.
 mod asymmetric;
 mod debug_redaction;
+mod errors;
 mod hmac;
 mod import;
 mod symmetric;
