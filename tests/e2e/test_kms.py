@@ -919,3 +919,24 @@ def test_no_plaintext_or_key_material_in_logs_audit_or_errors(fresh_server):
             data = p.read_bytes()
             for value in seen:
                 assert value not in data and base64.b64encode(value) not in data, p.name
+
+
+def test_multi_region_and_custom_key_store_operations_answer_as_for_a_plain_key(kms, sym):
+    c, m, _ = err(lambda: kms.replicate_key(KeyId=sym["KeyId"], ReplicaRegion="eu-west-1"))
+    assert c == "UnsupportedOperationException" and sym["Arn"] in m
+    assert code(lambda: kms.update_primary_region(KeyId=sym["Arn"], PrimaryRegion="eu-west-1")) == "UnsupportedOperationException"
+    assert code(lambda: kms.replicate_key(KeyId="alias/x", ReplicaRegion="eu-west-1")) == "NotFoundException"
+    r = kms.describe_custom_key_stores()
+    assert r["CustomKeyStores"] == [] and r["Truncated"] is False
+    assert code(lambda: kms.describe_custom_key_stores(CustomKeyStoreId="cks-1234567890abcdef0")) == "CustomKeyStoreNotFoundException"
+    assert code(lambda: kms.create_key(CustomKeyStoreId="cks-1234567890abcdef0")) == "CustomKeyStoreNotFoundException"
+
+
+def test_dry_run_answers_after_authorization_and_checks(kms, sym):
+    c, _, s = err(lambda: kms.encrypt(KeyId=sym["KeyId"], Plaintext=b"x", DryRun=True))
+    assert (c, s) == ("DryRunOperationException", 412)
+    blob = kms.encrypt(KeyId=sym["KeyId"], Plaintext=b"x")["CiphertextBlob"]
+    assert code(lambda: kms.decrypt(CiphertextBlob=blob, DryRun=True)) == "DryRunOperationException"
+    assert code(lambda: kms.decrypt(CiphertextBlob=b"\x01" * 10, DryRun=True)) == "InvalidCiphertextException"
+    signing = key_of(kms, "ECC_NIST_P256", "SIGN_VERIFY")
+    assert code(lambda: kms.sign(KeyId=signing["KeyId"], Message=b"m", SigningAlgorithm="ECDSA_SHA_256", DryRun=True)) == "DryRunOperationException"

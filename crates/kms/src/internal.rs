@@ -160,22 +160,7 @@ pub async fn decrypt_for_service(
     ciphertext: &[u8],
     context: &BTreeMap<String, String>,
 ) -> Result<Zeroizing<Vec<u8>>, AwsError> {
-    let (kms_blob, envelope) = match ciphertext.split_first() {
-        Some((&ENVELOPE_V1, rest)) => {
-            let (len, rest) = rest
-                .split_at_checked(2)
-                .ok_or(core::KmsCryptoError::InvalidCiphertext)?;
-            let len = usize::from(u16::from_be_bytes([
-                len.first().copied().unwrap_or(0),
-                len.get(1).copied().unwrap_or(0),
-            ]));
-            let (blob, sealed) = rest
-                .split_at_checked(len)
-                .ok_or(core::KmsCryptoError::InvalidCiphertext)?;
-            (blob, Some(sealed))
-        }
-        _ => (ciphertext, None),
-    };
+    let (kms_blob, envelope) = split_envelope(ciphertext)?;
     let alg = EncryptionAlgorithm::SYMMETRIC_DEFAULT;
     let l = load_for_decrypt(ctx, key_id, alg, kms_blob).await?;
     let via = via_service(service, ctx.region());
@@ -197,6 +182,23 @@ pub async fn decrypt_for_service(
             .and_then(|k| k.open(&envelope_aad(context), sealed))
             .map_err(|_| core::KmsCryptoError::InvalidCiphertext.into()),
     }
+}
+
+/// Splits what [`encrypt_for_service`] made into the KMS ciphertext blob and, for an envelope,
+/// the payload sealed under the data key (`0xE1 || blob length (u16 BE) || blob || sealed`).
+pub fn split_envelope(ciphertext: &[u8]) -> Result<(&[u8], Option<&[u8]>), AwsError> {
+    let Some((&ENVELOPE_V1, rest)) = ciphertext.split_first() else {
+        return Ok((ciphertext, None));
+    };
+    let bad = || AwsError::from(core::KmsCryptoError::InvalidCiphertext);
+    let (len, rest) = rest.split_at_checked(2).ok_or_else(bad)?;
+    let [hi, lo] = len else {
+        return Err(bad());
+    };
+    let (blob, sealed) = rest
+        .split_at_checked(usize::from(u16::from_be_bytes([*hi, *lo])))
+        .ok_or_else(bad)?;
+    Ok((blob, Some(sealed)))
 }
 
 /// The envelope's associated data: the encryption context, canonically (sorted) serialized.

@@ -31,7 +31,7 @@ pub fn tick(node: Node, now: OffsetDateTime) -> TickFuture {
 }
 
 /// One due entry: `sys/kms/due/EPOCH/ACTION/ACCOUNT/REGION/KEY_ID`.
-fn parse_due(key: &str) -> Option<(i64, String, String, String, String)> {
+pub fn parse_due(key: &str) -> Option<(i64, String, String, String, String)> {
     let rest = key.strip_prefix(DUE_PREFIX)?;
     let parts: Vec<&str> = rest.split('/').collect();
     match parts.as_slice() {
