@@ -69,6 +69,8 @@ pub fn get_session_token(ctx: Arc<Ctx>, input: Value) -> HandlerFuture {
             expires_at: now + seconds,
             issuer_arn: p.arn.clone(),
             issuer_id: p.user_id.clone(),
+            mfa_authenticated: mfa_time.is_some(),
+            mfa_auth_time: mfa_time,
             ..Default::default()
         };
         let minted = mint(
