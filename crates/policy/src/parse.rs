@@ -10,6 +10,9 @@ use crate::error::{PolicyError, SYNTAX};
 use crate::kind::PolicyKind;
 use crate::value::parse_date;
 
+const ORGANIZATIONS_MALFORMED: &str =
+    "The provided policy document does not meet the requirements of the specified policy type.";
+
 /// The largest document the parser reads at all, whatever the kind (bounds memory).
 const MAX_DOCUMENT_BYTES: usize = 512 * 1024;
 
@@ -41,7 +44,14 @@ impl Policy {
             })
         };
         let value: Value = serde_json::from_str(text).map_err(|_| invalid_json())?;
-        parse_document(&value, kind)
+        parse_document(&value, kind).map_err(|e| match (e, kind) {
+            // AWS Organizations gives one message for every malformed SCP or RCP.
+            (
+                PolicyError::Malformed(_),
+                PolicyKind::ServiceControl | PolicyKind::ResourceControl,
+            ) => PolicyError::malformed(ORGANIZATIONS_MALFORMED),
+            (e, _) => e,
+        })
     }
 }
 
@@ -451,11 +461,14 @@ fn parse_conditions(v: &Value, _vars: bool) -> Result<Vec<Condition>, PolicyErro
         .ok_or_else(|| PolicyError::malformed(SYNTAX))?;
     let mut out = Vec::new();
     for (op_name, block) in ops {
-        let (qualifier, operator, if_exists) = parse_operator(op_name)
-            .ok_or_else(|| PolicyError::malformed(format!("Invalid Condition type : {op_name}")))?;
+        // The shape is checked before the operator name: a key written without an operator
+        // (`"Condition": {"s3:prefix": "x"}`) is a syntax error for IAM
+        // (aws-cloudformation/cfn-lint#3751).
         let block = block
             .as_object()
             .ok_or_else(|| PolicyError::malformed(SYNTAX))?;
+        let (qualifier, operator, if_exists) = parse_operator(op_name)
+            .ok_or_else(|| PolicyError::malformed(format!("Invalid Condition type : {op_name}")))?;
         for (key, vals) in block {
             check_condition_key(key)?;
             let values = condition_values(vals)?;
