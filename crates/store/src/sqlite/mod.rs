@@ -25,8 +25,10 @@ use crate::error::StoreError;
 /// Tuning of the SQLite backend. `SqliteOptions::default()` suits a server.
 #[derive(Debug, Clone)]
 pub struct SqliteOptions {
-    /// Reader connections kept open between reads (more are opened on demand).
+    /// Reader connections kept open between reads.
     pub idle_readers: usize,
+    /// Most reader connections open at once; further reads wait for one (up to `busy_timeout`).
+    pub max_readers: usize,
     /// How long a connection waits on a lock held elsewhere before failing with `Busy`.
     pub busy_timeout: Duration,
     /// Most write jobs carried by one commit.
@@ -37,6 +39,7 @@ impl Default for SqliteOptions {
     fn default() -> SqliteOptions {
         SqliteOptions {
             idle_readers: 4,
+            max_readers: 32,
             busy_timeout: Duration::from_secs(10),
             max_batch: 512,
         }
@@ -116,6 +119,7 @@ impl SqliteBackend {
                 path.to_path_buf(),
                 options.busy_timeout,
                 options.idle_readers,
+                options.max_readers,
             ),
             counters,
             lock: Mutex::new(Some(lock)),

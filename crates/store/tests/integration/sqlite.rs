@@ -425,3 +425,58 @@ fn wal_stays_bounded_under_sustained_writes() {
     assert!(wal < 8 * 1024 * 1024, "WAL grew to {wal} bytes");
     assert_eq!(store.read_blocking(|txn| txn.count("bulk/")).unwrap(), 3000);
 }
+
+/// However many reads arrive at once, at most `max_readers` connections are open; the others
+/// wait their turn and succeed.
+#[test]
+fn reader_connections_are_capped() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let dir = tempfile::tempdir().unwrap();
+    let options = SqliteOptions {
+        max_readers: 2,
+        idle_readers: 1,
+        ..SqliteOptions::default()
+    };
+    let store = Store::open_sqlite(&db_in(&dir), options).unwrap();
+    put(&store, "k", "v");
+    let (active, peak) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let readers: Vec<_> = (0..8)
+        .map(|_| {
+            let (store, active, peak) = (store.clone(), active.clone(), peak.clone());
+            thread::spawn(move || {
+                store.read_blocking(|txn| {
+                    let now = active.fetch_add(1, Ordering::SeqCst) + 1;
+                    peak.fetch_max(now, Ordering::SeqCst);
+                    thread::sleep(Duration::from_millis(30));
+                    active.fetch_sub(1, Ordering::SeqCst);
+                    txn.get("k")
+                })
+            })
+        })
+        .collect();
+    for reader in readers {
+        assert_eq!(reader.join().unwrap().unwrap().unwrap().value, b"v");
+    }
+    assert_eq!(peak.load(Ordering::SeqCst), 2);
+}
+
+/// A read nested in a read when no connection is free fails with `Busy` after the timeout
+/// instead of waiting forever.
+#[test]
+fn nested_read_with_no_free_connection_times_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let options = SqliteOptions {
+        max_readers: 1,
+        busy_timeout: Duration::from_millis(200),
+        ..SqliteOptions::default()
+    };
+    let store = Store::open_sqlite(&db_in(&dir), options).unwrap();
+    let inner = store.clone();
+    let nested = store
+        .read_blocking(move |_txn| Ok::<_, StoreError>(inner.read_blocking(|txn| txn.count(""))))
+        .unwrap();
+    assert!(matches!(nested, Err(StoreError::Busy(_))), "{nested:?}");
+    // The pool recovers.
+    assert_eq!(store.read_blocking(|txn| txn.count("")), Ok(0));
+}
