@@ -200,6 +200,42 @@ fn python_cryptography_agrees_with_every_algorithm() {
         ecdh.push((spec, key));
     }
 
+    // 6. HMAC against Python's standard library, every spec.
+    for spec in [
+        KeySpec::HMAC_224,
+        KeySpec::HMAC_256,
+        KeySpec::HMAC_384,
+        KeySpec::HMAC_512,
+    ] {
+        let key = KeyMaterial::generate(spec).unwrap();
+        let alg = spec.algorithms(KeyUsage::GENERATE_VERIFY_MAC).mac[0];
+        w(&format!("mac.{spec}.key"), &key.to_bytes());
+        w(
+            &format!("mac.{spec}.mac"),
+            &generate_mac(&key, alg, MESSAGE).unwrap(),
+        );
+        manifest += &format!("mac {alg} mac.{spec}.key message mac.{spec}.mac\n");
+    }
+
+    // 7. Ciphertext blobs decrypted by Python from the documented format alone (with a context
+    //    whose keys arrive unsorted and include non-ASCII, and with none).
+    w("blob.key", &sym.to_bytes());
+    for (i, pairs) in [vec![], vec![("zeta", "1"), ("Alpha", "two"), ("é", "ü=x")]]
+        .into_iter()
+        .enumerate()
+    {
+        let context: EncryptionContext = pairs.iter().copied().collect();
+        let pt = format!("blob plaintext {i}").into_bytes();
+        w(
+            &format!("blob.{i}"),
+            &encrypt(sym_ref, &context, &pt).unwrap(),
+        );
+        w(&format!("blob.{i}.pt"), &pt);
+        let ctx_lines: String = pairs.iter().map(|(k, v)| format!("{k}={v}\n")).collect();
+        w(&format!("blob.{i}.ctx"), ctx_lines.as_bytes());
+        manifest += &format!("blob blob.key blob.{i} blob.{i}.ctx blob.{i}.pt\n");
+    }
+
     w("manifest.txt", manifest.as_bytes());
     let script = d.join("kms_cross_check.py");
     fs::write(&script, include_str!("python/kms_cross_check.py")).unwrap();
@@ -222,6 +258,8 @@ fn python_cryptography_agrees_with_every_algorithm() {
     assert_eq!(counts.get("dkp_rsa_decrypt"), Some(&3), "{stdout}");
     assert_eq!(counts.get("wraps"), Some(&5), "{stdout}");
     assert_eq!(counts.get("ecdh"), Some(&3), "{stdout}");
+    assert_eq!(counts.get("macs"), Some(&4), "{stdout}");
+    assert_eq!(counts.get("blobs"), Some(&2), "{stdout}");
 
     // Phase 2: Rust consumes what Python produced.
     let r = |name: &str| fs::read(d.join(name)).unwrap();

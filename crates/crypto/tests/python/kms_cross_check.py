@@ -7,11 +7,15 @@ Driven by tests/kms_cross_check.rs in two phases over one directory:
   (Rust then decrypts/verifies/imports what phase 1 wrote.)
 Prints `key=value` counts on the last line; any failed check raises (non-zero exit).
 """
+import hashlib
+import hmac
 import os
+import struct
 import sys
 
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.keywrap import aes_key_wrap_with_padding
 
 try:
@@ -172,6 +176,35 @@ def phase1(d):
                 ),
             )
             bump("ecdh")
+        elif kind == "mac":
+            # mac ALG KEYFILE MSGFILE MACFILE: HMAC with Python's standard library
+            _, alg, keyf, msg, macf = parts
+            h = {"HMAC_SHA_224": hashlib.sha224, "HMAC_SHA_256": hashlib.sha256,
+                 "HMAC_SHA_384": hashlib.sha384, "HMAC_SHA_512": hashlib.sha512}[alg]
+            expect = hmac.new(read(d, keyf), read(d, msg), h).digest()
+            assert hmac.compare_digest(expect, read(d, macf)), alg
+            bump("macs")
+        elif kind == "blob":
+            # blob KEYFILE BLOBFILE CONTEXTFILE PLAINFILE: decrypt a ciphertext blob from its
+            # documented format alone (kms/symmetric.rs), proving the format doc is the truth.
+            _, keyf, blobf, ctxf, ptf = parts
+            blob, material = read(d, blobf), read(d, keyf)
+            assert blob[0] == 1 and len(blob) >= 97 + 16
+            key_id = blob[1:37].decode("ascii")
+            salt, iv = blob[69:85], blob[85:97]
+            derived = hmac.new(
+                material,
+                struct.pack(">I", 1) + b"rampart:kms:blob-key:v1\x00" + salt + struct.pack(">I", 256),
+                hashlib.sha256,
+            ).digest()
+            pairs = [l.split("=", 1) for l in read(d, ctxf).decode().splitlines() if l]
+            canon = struct.pack(">I", len(pairs))
+            for k, v in sorted((k.encode(), v.encode()) for k, v in pairs):
+                canon += struct.pack(">I", len(k)) + k + struct.pack(">I", len(v)) + v
+            pt = AESGCM(derived).decrypt(iv, blob[97:], blob[:97] + canon)
+            assert pt == read(d, ptf), "blob plaintext mismatch"
+            assert len(key_id) == 36
+            bump("blobs")
         else:
             raise AssertionError("unknown manifest line: " + line)
     print(" ".join("%s=%d" % kv for kv in sorted(counts.items())))
