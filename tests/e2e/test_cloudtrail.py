@@ -495,3 +495,32 @@ def test_fail_closed_mode_serves_and_records(fresh_server):
     rid = s.client("sts").get_caller_identity()["ResponseMetadata"]["RequestId"]
     s.stop()
     assert [e["requestID"] for e in export(s)] == [rid]
+
+
+def test_lake_sql_top_denied_principals(fresh_server):
+    s = fresh_server("--account-id", ACCOUNT).start()
+    ct = s.client("cloudtrail")
+    eds = ct.create_event_data_store(Name="all-mgmt", TerminationProtectionEnabled=False)
+    eds_id = eds["EventDataStoreArn"].rsplit("/", 1)[1]
+    assert eds["Status"] == "ENABLED" and eds["MultiRegionEnabled"] is True
+    for _ in range(3):
+        with pytest.raises(botocore.exceptions.ClientError):
+            ct.get_trail(Name="arn:aws:cloudtrail:us-east-1:999988887777:trail/theirs")
+    s.client("sts").get_caller_identity()
+    sql = (f"SELECT userIdentity.arn AS principal, COUNT(*) AS denials FROM {eds_id} "
+           "WHERE errorCode IN ('AccessDenied', 'AccessDeniedException') AND eventTime > datetime('now', '-1 hour') "
+           "GROUP BY userIdentity.arn ORDER BY denials DESC LIMIT 10")
+    qid = ct.start_query(QueryStatement=sql)["QueryId"]
+    d = ct.describe_query(EventDataStore=eds_id, QueryId=qid)
+    assert d["QueryStatus"] == "FINISHED", d
+    rows = ct.get_query_results(EventDataStore=eds_id, QueryId=qid)["QueryResultRows"]
+    assert rows == [[{"principal": f"arn:aws:iam::{ACCOUNT}:root"}, {"denials": "3"}]]
+    bad = ct.start_query(QueryStatement=f"SELECT nosuchcolumn FROM {eds_id}")["QueryId"]
+    d = ct.describe_query(EventDataStore=eds_id, QueryId=bad)
+    assert d["QueryStatus"] == "FAILED" and "nosuchcolumn" in d["ErrorMessage"]
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        ct.start_query(QueryStatement="SELECT * FROM not_a_store")
+    assert e.value.response["Error"]["Code"] == "InvalidQueryStatementException"
+    assert [x["Name"] for x in ct.list_event_data_stores()["EventDataStores"]] == ["all-mgmt"]
+    ct.delete_event_data_store(EventDataStore=eds["EventDataStoreArn"])
+    assert ct.list_event_data_stores()["EventDataStores"] == []

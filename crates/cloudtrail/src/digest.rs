@@ -321,30 +321,6 @@ pub async fn maybe_digest(
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn signatures_verify_and_tampering_fails() {
-        let pair = RsaKeyPair::generate(KeySize::Rsa2048).unwrap();
-        let s = signing_string("2024-01-01T00:00:00Z", "b", "k", b"{}", None);
-        assert!(s.ends_with("\nnull"));
-        let mut sig = vec![0u8; pair.public_modulus_len()];
-        pair.sign(
-            &signature::RSA_PKCS1_SHA256,
-            &SystemRandom::new(),
-            s.as_bytes(),
-            &mut sig,
-        )
-        .unwrap();
-        let public = pair.public_key().as_ref().to_vec();
-        assert!(verify(&public, &s, &hex::encode(&sig)));
-        let other = signing_string("2024-01-01T00:00:00Z", "b", "k2", b"{}", None);
-        assert!(!verify(&public, &other, &hex::encode(&sig)));
-    }
-}
-
 /// `ListPublicKeys`: the region's digest-signing public key (PKCS#1 DER), once it exists.
 pub fn list_public_keys(
     ctx: std::sync::Arc<rampart_services::Ctx>,
@@ -371,4 +347,28 @@ pub fn list_public_keys(
             .collect();
         Ok(json!({ "PublicKeyList": list }))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signatures_verify_and_tampering_fails() {
+        let pair = RsaKeyPair::generate(KeySize::Rsa2048).unwrap();
+        let s = signing_string("2024-01-01T00:00:00Z", "b", "k", b"{}", None);
+        assert!(s.ends_with("\nnull"));
+        let mut sig = vec![0u8; pair.public_modulus_len()];
+        pair.sign(
+            &signature::RSA_PKCS1_SHA256,
+            &SystemRandom::new(),
+            s.as_bytes(),
+            &mut sig,
+        )
+        .unwrap();
+        let public = pair.public_key().as_ref().to_vec();
+        assert!(verify(&public, &s, &hex::encode(&sig)));
+        let other = signing_string("2024-01-01T00:00:00Z", "b", "k2", b"{}", None);
+        assert!(!verify(&public, &other, &hex::encode(&sig)));
+    }
 }

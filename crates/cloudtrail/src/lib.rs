@@ -19,6 +19,7 @@ pub mod destination;
 pub mod digest;
 pub mod errors;
 pub mod index;
+pub mod lake;
 pub mod lookup;
 pub mod record;
 pub mod retention;
@@ -81,6 +82,15 @@ pub fn handler(operation: &str) -> Option<Handler> {
         "RemoveTags" => trails::remove_tags,
         "ListTags" => trails::list_tags,
         "ListPublicKeys" => digest::list_public_keys,
+        "CreateEventDataStore" => lake::create_event_data_store,
+        "GetEventDataStore" => lake::get_event_data_store,
+        "ListEventDataStores" => lake::list_event_data_stores,
+        "UpdateEventDataStore" => lake::update_event_data_store,
+        "DeleteEventDataStore" => lake::delete_event_data_store,
+        "StartQuery" => lake::start_query,
+        "DescribeQuery" => lake::describe_query,
+        "GetQueryResults" => lake::get_query_results,
+        "CancelQuery" => lake::cancel_query,
         _ => return None,
     })
 }
