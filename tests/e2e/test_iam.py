@@ -486,6 +486,19 @@ def test_access_keys_authenticate_at_once_and_stop_at_once(srv, iam, account):
     last = iam.get_access_key_last_used(AccessKeyId=k2["AccessKeyId"])
     assert last["UserName"] == "keyholder"
     assert last["AccessKeyLastUsed"]["ServiceName"] == "N/A"
+    assert "LastUsedDate" not in last["AccessKeyLastUsed"]
+    # k1 was just used for sts and iam: the last use is the iam call, in us-east-1.
+    used = iam.get_access_key_last_used(AccessKeyId=k1["AccessKeyId"])["AccessKeyLastUsed"]
+    assert used["ServiceName"] == "iam" and used["Region"] == "us-east-1"
+    import datetime
+    import time
+    age = datetime.datetime.now(datetime.timezone.utc) - used["LastUsedDate"]
+    assert datetime.timedelta(seconds=-5) < age < datetime.timedelta(minutes=5)
+    # ... and it reaches the store with the once-a-second flush: a restarted node still knows.
+    time.sleep(1.5)
+    srv.stop()
+    srv.start()
+    assert iam.get_access_key_last_used(AccessKeyId=k1["AccessKeyId"])["AccessKeyLastUsed"]["ServiceName"] == "iam"
 
     iam.update_access_key(UserName="keyholder", AccessKeyId=k1["AccessKeyId"], Status="Inactive")
     with pytest.raises(botocore.exceptions.ClientError) as e:

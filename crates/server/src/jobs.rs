@@ -19,6 +19,7 @@ pub type Tick = fn(Node, OffsetDateTime) -> TickFuture;
 const TICKS: &[(&str, Tick)] = &[
     ("kms", rampart_kms::tick::tick),
     ("cloudtrail", rampart_cloudtrail::tick),
+    ("iam", rampart_iam::key_usage::flush),
 ];
 
 const PERIOD: Duration = Duration::from_secs(1);

@@ -145,6 +145,14 @@ async fn run(
                 }
                 return Err(sig_error(&e, *proto));
             }
+            // When the key was last used (IAM GetAccessKeyLastUsed): an in-memory note, written
+            // to the store by the `iam` tick once a second.
+            rampart_iam::key_usage::note(
+                &auth.credential.access_key_id,
+                &auth.credential.service,
+                &auth.credential.region,
+                trace.now,
+            );
             entry.principal.clone()
         }
         None if state.config.dev && auth.security_token.is_none() => {
