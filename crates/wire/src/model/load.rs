@@ -231,8 +231,18 @@ pub(crate) fn parse_model(
     flate2::read::GzDecoder::new(gz)
         .read_to_end(&mut json)
         .map_err(|e| format!("{name}: {e}"))?;
-    let raw: RawModel = serde_json::from_slice(&json).map_err(|e| format!("{name}: {e}"))?;
+    let model = parse_model_json(name, &json, global);
     drop(json);
+    model
+}
+
+/// Converts an uncompressed `service-2.json`.
+pub(crate) fn parse_model_json(
+    name: &'static str,
+    json: &[u8],
+    global: bool,
+) -> Result<ServiceModel, String> {
+    let raw: RawModel = serde_json::from_slice(json).map_err(|e| format!("{name}: {e}"))?;
     let mut model = convert(name, raw, global)?;
     for (service, shape, member) in EXTRA_SENSITIVE {
         if *service == name {

@@ -6,7 +6,7 @@ mod load;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-pub(crate) use load::{parse_metadata, parse_model};
+pub(crate) use load::{parse_metadata, parse_model, parse_model_json};
 
 use crate::protocol::Protocol;
 
@@ -230,6 +230,16 @@ pub struct ErrorInfo {
 }
 
 impl ServiceModel {
+    /// Loads a botocore `service-2.json` that is not embedded (tests, tools). The result is not
+    /// registered for lookups.
+    pub fn from_json(
+        name: &'static str,
+        json: &[u8],
+        global: bool,
+    ) -> Result<ServiceModel, String> {
+        parse_model_json(name, json, global)
+    }
+
     pub fn operation(&self, name: &str) -> Option<&Operation> {
         self.operations.get(name)
     }

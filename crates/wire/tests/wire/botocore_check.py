@@ -11,6 +11,7 @@ import datetime
 import json
 import sys
 
+import botocore.model
 import botocore.parsers
 import botocore.session
 
@@ -44,7 +45,10 @@ def main():
     session = botocore.session.get_session()
     failures = 0
     for case in cases:
-        model = session.get_service_model(case["service"])
+        if "model" in case:
+            model = botocore.model.ServiceModel(case["model"], service_name="custom")
+        else:
+            model = session.get_service_model(case["service"])
         op = model.operation_model(case["operation"])
         parser = botocore.parsers.create_parser(model.protocol)
         body = case["body"].encode() if "body_base64" not in case else base64.b64decode(case["body_base64"])

@@ -13,6 +13,7 @@ mod json_codec;
 mod query_codec;
 mod redaction;
 mod registry;
+mod roundtrip;
 
 use rampart_wire::{Operation, ServiceModel};
 
