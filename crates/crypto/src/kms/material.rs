@@ -231,3 +231,8 @@ pub(crate) fn ml_dsa_signing_alg(spec: KeySpec) -> &'static PqdsaSigningAlgorith
         _ => &signature::ML_DSA_44_SIGNING,
     }
 }
+
+/// `GetPublicKey`'s `PublicKey`: DER SubjectPublicKeyInfo (same as `KeyMaterial::public_key_der`).
+pub fn public_key_der(material: &KeyMaterial) -> Result<Vec<u8>, KmsCryptoError> {
+    material.public_key_der()
+}

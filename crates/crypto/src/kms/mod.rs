@@ -61,7 +61,7 @@ pub use import::{
     wrap_key_material,
 };
 pub use mac::{generate_mac, verify_mac};
-pub use material::KeyMaterial;
+pub use material::{KeyMaterial, public_key_der};
 pub use rsa_encryption::{max_rsa_plaintext_len, rsa_decrypt, rsa_encrypt};
 pub use signing::{sign, verify, verify_with_public_key};
 pub use spec::{

@@ -270,7 +270,8 @@ fn public_keys_are_spki_der_and_symmetric_keys_have_none() {
                 "UnsupportedOperationException"
             ),
             _ => {
-                let der = m.public_key_der().unwrap();
+                let der = public_key_der(m).unwrap();
+                assert_eq!(der, m.public_key_der().unwrap());
                 assert_eq!(der[0], 0x30, "{spec}");
                 // Reloading the private key gives the same public key.
                 let again = KeyMaterial::from_bytes(*spec, &m.to_bytes()).unwrap();
