@@ -144,11 +144,15 @@ impl SqliteBackend {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .take();
-        let result = match handle {
-            Some(_) if std::thread::current().id() == self.writer_id => Err(StoreError::Backend(
+        if std::thread::current().id() == self.writer_id {
+            // Joining would wait for ourselves. The writer exits once this job returns; the
+            // lock goes with the last handle.
+            return Err(StoreError::Backend(
                 "the store was closed from inside a write transaction; it closes after it"
                     .to_owned(),
-            )),
+            ));
+        }
+        let result = match handle {
             Some(handle) => match handle.join() {
                 Ok(result) => result,
                 Err(_) => Err(StoreError::Backend("the writer thread panicked".to_owned())),

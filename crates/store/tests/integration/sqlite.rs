@@ -480,3 +480,33 @@ fn nested_read_with_no_free_connection_times_out() {
     // The pool recovers.
     assert_eq!(store.read_blocking(|txn| txn.count("")), Ok(0));
 }
+
+/// Closing from inside a write closure neither deadlocks nor loses that write.
+#[test]
+fn close_from_inside_a_write_does_not_deadlock() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_in(&dir);
+    let store = open(&path).unwrap();
+    let inner = store.clone();
+    let closed = store
+        .write_blocking(move |txn| {
+            txn.put("k", b"kept", Expect::Any)?;
+            Ok::<_, StoreError>(inner.close())
+        })
+        .unwrap();
+    assert!(matches!(closed, Err(StoreError::Backend(_))), "{closed:?}");
+    assert_eq!(
+        store.write_blocking(|txn| txn.put("k2", b"", Expect::Any)),
+        Err(StoreError::Closed)
+    );
+    drop(store);
+    let reopened = open(&path).unwrap();
+    assert_eq!(
+        reopened
+            .read_blocking(|txn| txn.get("k"))
+            .unwrap()
+            .unwrap()
+            .value,
+        b"kept"
+    );
+}
