@@ -50,6 +50,7 @@ pub use evaluate::{
 };
 pub use kind::PolicyKind;
 pub use lint::{Finding, Severity};
+pub use parse::iam_policy_size;
 
 #[cfg(test)]
 mod api_tests {

@@ -19,6 +19,12 @@ const MAX_DOCUMENT_BYTES: usize = 512 * 1024;
 /// JSON nesting deeper than a policy can have is refused before serde_json recurses.
 const MAX_DEPTH: usize = 16;
 
+/// The size IAM counts toward its quotas: characters other than whitespace. Inline policy quotas
+/// are per entity (all of a user's inline policies together), so the caller sums this.
+pub fn iam_policy_size(text: &str) -> usize {
+    text.chars().filter(|c| !c.is_whitespace()).count()
+}
+
 impl Policy {
     /// Parses and validates a policy document of the given kind.
     pub fn parse(text: &str, kind: PolicyKind) -> Result<Policy, PolicyError> {
@@ -26,7 +32,7 @@ impl Policy {
         let size = if kind.size_counts_whitespace() {
             text.chars().count()
         } else {
-            text.chars().filter(|c| !c.is_whitespace()).count()
+            iam_policy_size(text)
         };
         if size > limit {
             return Err(PolicyError::LimitExceeded(limit_msg.to_string()));
