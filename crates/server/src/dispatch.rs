@@ -12,6 +12,7 @@ pub fn find_handler(service: &str, operation: &str) -> Option<Handler> {
         "iam" => {
             rampart_iam::handler(operation).or_else(|| rampart_authz::simulate::handler(operation))
         }
+        "secretsmanager" => rampart_secretsmanager::handler(operation),
         _ => None,
     }
 }

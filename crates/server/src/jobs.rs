@@ -20,6 +20,7 @@ const TICKS: &[(&str, Tick)] = &[
     ("kms", rampart_kms::tick::tick),
     ("cloudtrail", rampart_cloudtrail::tick),
     ("iam", rampart_iam::key_usage::flush),
+    ("secretsmanager", rampart_secretsmanager::tick::tick),
 ];
 
 const PERIOD: Duration = Duration::from_secs(1);
