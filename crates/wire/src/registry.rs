@@ -50,8 +50,9 @@ fn routing() -> &'static [Option<RoutingEntry>] {
     ROUTING.get_or_init(|| {
         EMBEDDED
             .iter()
-            .map(|e| {
-                parse_metadata(e.gz).ok().map(|m| RoutingEntry {
+            .enumerate()
+            .map(|(index, e)| match parse_metadata(e.gz) {
+                Ok(m) => Some(RoutingEntry {
                     protocol: m.protocol(),
                     signing_name: m
                         .signing_name
@@ -59,7 +60,14 @@ fn routing() -> &'static [Option<RoutingEntry>] {
                         .unwrap_or_else(|| m.endpoint_prefix.clone()),
                     endpoint_prefix: m.endpoint_prefix,
                     target_prefix: m.target_prefix,
-                })
+                }),
+                // A model whose metadata is not near the top: load it whole instead.
+                Err(_) => model_at(index).map(|svc| RoutingEntry {
+                    protocol: svc.protocol,
+                    signing_name: svc.signing_name.clone(),
+                    endpoint_prefix: svc.endpoint_prefix.clone(),
+                    target_prefix: svc.target_prefix.clone(),
+                }),
             })
             .collect()
     })

@@ -499,3 +499,55 @@ fn convert_kind(
 fn number(kind: NumberKind, range: Bounds) -> ShapeKind {
     ShapeKind::Number { kind, range }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Write;
+
+    use super::*;
+
+    fn gz(data: &[u8]) -> Vec<u8> {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        e.write_all(data).unwrap();
+        e.finish().unwrap()
+    }
+
+    #[test]
+    fn metadata_is_read_from_the_top_of_the_model() {
+        let model = br#"{"version":"2.0","metadata":{"apiVersion":"2020-01-01","endpointPrefix":"x","protocol":"json","jsonVersion":"1.0","targetPrefix":"X_20200101"},"operations":{}}"#;
+        let meta = parse_metadata(&gz(model)).unwrap();
+        assert_eq!(meta.endpoint_prefix, "x");
+        assert_eq!(meta.protocol(), Protocol::AwsJson1_0);
+        assert_eq!(meta.target_prefix.as_deref(), Some("X_20200101"));
+    }
+
+    #[test]
+    fn protocols_list_follows_botocore_priority() {
+        let model = br#"{"metadata":{"apiVersion":"1","endpointPrefix":"x","protocol":"query","protocols":["query","smithy-rpc-v2-cbor"]}}"#;
+        assert_eq!(
+            parse_metadata(&gz(model)).unwrap().protocol(),
+            Protocol::RpcV2Cbor
+        );
+        let model = br#"{"metadata":{"apiVersion":"1","endpointPrefix":"x","protocol":"query","protocols":["smithy-rpc-v2-cbor","json"]}}"#;
+        assert_eq!(
+            parse_metadata(&gz(model)).unwrap().protocol(),
+            Protocol::AwsJson1_1
+        );
+    }
+
+    #[test]
+    fn broken_models_are_errors() {
+        assert!(parse_metadata(b"not gzip at all").is_err());
+        assert!(parse_metadata(&gz(br#"{"version":"2.0"}"#)).is_err());
+        assert!(parse_metadata(&gz(br#"{"metadata":{"apiVersion":1}}"#)).is_err());
+        assert!(parse_model("x", b"not gzip", false).is_err());
+        let dangling = br#"{"metadata":{"apiVersion":"1","endpointPrefix":"x","protocol":"json"},"operations":{"Op":{"name":"Op","http":{},"input":{"shape":"Missing"}}},"shapes":{}}"#;
+        assert!(
+            parse_model_json("x", dangling, false)
+                .unwrap_err()
+                .contains("unknown shape Missing")
+        );
+        let bad_type = br#"{"metadata":{"apiVersion":"1","endpointPrefix":"x","protocol":"json"},"shapes":{"S":{"type":"quaternion"}}}"#;
+        assert!(parse_model_json("x", bad_type, false).is_err());
+    }
+}
