@@ -191,6 +191,12 @@ async fn authorize_on(
         Some(e) => {
             if target != Target::Group {
                 conds.resource_tags(&e.tags);
+                // `iam:PermissionsBoundary` is the entity's current boundary, unless the
+                // operation sets a new one (Put*PermissionsBoundary supplies that instead).
+                let supplied = conds.0.iter().any(|(k, _)| k == "iam:PermissionsBoundary");
+                if let (Some(b), false) = (&e.boundary, supplied) {
+                    conds.push("iam:PermissionsBoundary", b.clone());
+                }
             }
             e.arn.clone()
         }

@@ -30,6 +30,7 @@ mod policies;
 mod providers;
 mod qr;
 mod roles;
+pub mod tagging;
 pub mod totp;
 mod usage;
 mod users;
@@ -137,6 +138,21 @@ operations! {
     "ListSAMLProviders" => providers::list_saml_providers,
     "UpdateSAMLProvider" => providers::update_saml_provider,
     "DeleteSAMLProvider" => providers::delete_saml_provider,
+    "TagPolicy" => tagging::tag_policy,
+    "UntagPolicy" => tagging::untag_policy,
+    "ListPolicyTags" => tagging::list_policy_tags,
+    "TagInstanceProfile" => tagging::tag_instance_profile,
+    "UntagInstanceProfile" => tagging::untag_instance_profile,
+    "ListInstanceProfileTags" => tagging::list_instance_profile_tags,
+    "TagMFADevice" => tagging::tag_mfa_device,
+    "UntagMFADevice" => tagging::untag_mfa_device,
+    "ListMFADeviceTags" => tagging::list_mfa_device_tags,
+    "TagOpenIDConnectProvider" => tagging::tag_oidc_provider,
+    "UntagOpenIDConnectProvider" => tagging::untag_oidc_provider,
+    "ListOpenIDConnectProviderTags" => tagging::list_oidc_provider_tags,
+    "TagSAMLProvider" => tagging::tag_saml_provider,
+    "UntagSAMLProvider" => tagging::untag_saml_provider,
+    "ListSAMLProviderTags" => tagging::list_saml_provider_tags,
     "ListEntitiesForPolicy" => attachments::list_entities_for_policy,
     "AttachUserPolicy" => attachments::attach_user_policy,
     "AttachGroupPolicy" => attachments::attach_group_policy,

@@ -639,3 +639,201 @@ pub fn load_principal_policies(
         versions,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use rampart_store::{Expect, Store};
+
+    use super::*;
+
+    const ACCT: &str = "111122223333";
+
+    fn doc(action: &str) -> String {
+        format!(
+            r#"{{"Version":"2012-10-17","Statement":[{{"Effect":"Allow","Action":"{action}","Resource":"*"}}]}}"#
+        )
+    }
+
+    fn user(name: &str) -> UserRecord {
+        UserRecord {
+            name: name.into(),
+            user_id: "AIDAEXAMPLE".into(),
+            path: "/".into(),
+            arn: entity_arn(ACCT, "user", "/", name),
+            create_date: 0,
+            tags: vec![Tag {
+                key: "team".into(),
+                value: "core".into(),
+            }],
+            permissions_boundary: Some("arn:aws:iam::aws:policy/PowerUserAccess".into()),
+            inline_policies: [("own".to_string(), doc("s3:GetObject"))].into(),
+            attached_policies: vec![
+                format!("arn:aws:iam::{ACCT}:policy/team/custom"),
+                "arn:aws:iam::aws:policy/IAMReadOnlyAccess".into(),
+            ],
+            groups: vec!["Devs".into()],
+            access_keys: vec![],
+            mfa_devices: vec![],
+            login_profile: None,
+            password_last_used: None,
+        }
+    }
+
+    fn setup() -> Store {
+        let store = Store::open_in_memory().unwrap();
+        store
+            .write_blocking(|tx| {
+                records::put(tx, &user_key(ACCT, "Alice"), &user("Alice"), Expect::Absent)?;
+                let group = GroupRecord {
+                    name: "Devs".into(),
+                    group_id: "AGPAEXAMPLE".into(),
+                    path: "/".into(),
+                    arn: entity_arn(ACCT, "group", "/", "Devs"),
+                    create_date: 0,
+                    inline_policies: [("g".to_string(), doc("kms:Encrypt"))].into(),
+                    attached_policies: vec![format!("arn:aws:iam::{ACCT}:policy/team/custom")],
+                    members: vec!["Alice".into()],
+                };
+                records::put(tx, &group_key(ACCT, "devs"), &group, Expect::Absent)?;
+                let policy = ManagedPolicyRecord {
+                    name: "custom".into(),
+                    policy_id: "ANPAEXAMPLE".into(),
+                    path: "/team/".into(),
+                    arn: format!("arn:aws:iam::{ACCT}:policy/team/custom"),
+                    description: None,
+                    create_date: 0,
+                    update_date: 0,
+                    default_version_id: "v2".into(),
+                    versions: vec![
+                        PolicyVersionRecord {
+                            version_id: "v1".into(),
+                            document: doc("s3:DeleteObject"),
+                            create_date: 0,
+                        },
+                        PolicyVersionRecord {
+                            version_id: "v2".into(),
+                            document: doc("s3:PutObject"),
+                            create_date: 0,
+                        },
+                    ],
+                    next_version: 3,
+                    tags: vec![],
+                };
+                records::put(tx, &policy_key(ACCT, "custom"), &policy, Expect::Absent)?;
+                let role = RoleRecord {
+                    name: "Worker".into(),
+                    role_id: "AROAEXAMPLE".into(),
+                    path: "/".into(),
+                    arn: entity_arn(ACCT, "role", "/", "Worker"),
+                    create_date: 0,
+                    assume_role_policy_document: "{trust}".into(),
+                    description: None,
+                    max_session_duration: 7200,
+                    permissions_boundary: None,
+                    tags: vec![],
+                    inline_policies: Default::default(),
+                    attached_policies: vec!["arn:aws:iam::aws:policy/AdministratorAccess".into()],
+                    last_used: None,
+                };
+                records::put(tx, &role_key(ACCT, "Worker"), &role, Expect::Absent)?;
+                Ok::<_, AwsError>(())
+            })
+            .unwrap();
+        store
+    }
+
+    #[test]
+    fn a_user_reads_everything_the_authorizer_needs_in_one_go() {
+        let store = setup();
+        let p = store
+            .read_blocking(|tx| load_principal_policies(tx, ACCT, PrincipalRef::User("alice")))
+            .unwrap();
+        let docs: Vec<(&PolicySource, &str)> = p
+            .identity
+            .iter()
+            .map(|s| (&s.source, s.document.as_str()))
+            .collect();
+        // Own inline, own managed (default version v2, not v1), AWS managed, group inline,
+        // group managed.
+        assert_eq!(docs.len(), 5);
+        assert!(matches!(docs[0].0, PolicySource::Inline { name } if name == "own"));
+        assert!(
+            matches!(docs[1].0, PolicySource::Managed { version_id, .. } if version_id == "v2")
+        );
+        assert!(docs[1].1.contains("s3:PutObject"));
+        assert!(docs[2].1.contains("iam:Get*"));
+        assert!(matches!(docs[3].0, PolicySource::GroupInline { group, .. } if group == "Devs"));
+        assert!(matches!(docs[4].0, PolicySource::GroupManaged { .. }));
+        let boundary = p.boundary.unwrap();
+        assert!(boundary.document.contains("NotAction"));
+        assert_eq!(p.tags[0].key, "team");
+        assert!(p.trust_policy.is_none());
+        // Versions: the user, the customer policy (read twice: once own, once via group) and the
+        // group; AWS managed policies have none.
+        let keys: Vec<&str> = p.versions.iter().map(|(k, _)| k.as_str()).collect();
+        assert!(keys.contains(&user_key(ACCT, "alice").as_str()));
+        assert!(keys.contains(&group_key(ACCT, "devs").as_str()));
+        assert!(keys.contains(&policy_key(ACCT, "custom").as_str()));
+    }
+
+    #[test]
+    fn versions_move_when_anything_that_matters_changes() {
+        let store = setup();
+        let load = |s: &Store| {
+            s.read_blocking(|tx| load_principal_policies(tx, ACCT, PrincipalRef::User("Alice")))
+                .unwrap()
+                .versions
+        };
+        let before = load(&store);
+        // A new default version of an attached customer policy changes the stamp.
+        store
+            .write_blocking(|tx| {
+                let (mut p, v) =
+                    records::get::<ManagedPolicyRecord>(tx.as_read(), &policy_key(ACCT, "custom"))?
+                        .unwrap();
+                p.default_version_id = "v1".into();
+                records::put(tx, &policy_key(ACCT, "custom"), &p, Expect::Version(v))?;
+                Ok::<_, AwsError>(())
+            })
+            .unwrap();
+        let after = load(&store);
+        assert_ne!(before, after);
+        assert_eq!(load(&store), after, "stable while nothing changes");
+    }
+
+    #[test]
+    fn a_role_brings_its_trust_policy_and_duration() {
+        let store = setup();
+        let p = store
+            .read_blocking(|tx| load_principal_policies(tx, ACCT, PrincipalRef::Role("worker")))
+            .unwrap();
+        assert_eq!(p.trust_policy.as_deref(), Some("{trust}"));
+        assert_eq!(p.max_session_duration, Some(7200));
+        assert_eq!(p.identity.len(), 1);
+        assert!(matches!(p.entity, PrincipalEntity::Role(ref r) if r.role_id == "AROAEXAMPLE"));
+        let missing = store
+            .read_blocking(|tx| load_principal_policies(tx, ACCT, PrincipalRef::Role("nobody")))
+            .unwrap_err();
+        assert_eq!(missing.code, "NoSuchEntity");
+        assert_eq!(
+            missing.message,
+            "The role with name nobody cannot be found."
+        );
+    }
+
+    #[test]
+    fn customer_policy_names_come_only_from_this_accounts_arns() {
+        assert_eq!(
+            customer_policy_name(ACCT, &format!("arn:aws:iam::{ACCT}:policy/a/b/Name")),
+            Some("Name")
+        );
+        assert_eq!(
+            customer_policy_name(ACCT, "arn:aws:iam::999999999999:policy/Name"),
+            None
+        );
+        assert_eq!(
+            customer_policy_name(ACCT, "arn:aws:iam::aws:policy/Name"),
+            None
+        );
+    }
+}

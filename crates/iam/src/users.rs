@@ -180,9 +180,9 @@ pub async fn get_user(ctx: Arc<Ctx>, input: Value) -> Result<Value, AwsError> {
         // Root asking about itself.
         let arn = ctx.principal.arn.clone();
         ctx.authorize("iam:GetUser", &arn, &[])?;
+        // AWS answers root with its id and ARN only (no name or path).
         return Ok(json!({"User": {
-            "Path": "/", "UserName": "", "UserId": ctx.principal.account, "Arn": arn,
-            "CreateDate": epoch(ctx.now()),
+            "UserId": ctx.principal.account, "Arn": arn, "CreateDate": epoch(ctx.now()),
         }}));
     };
     let user = authorize_on_user(&ctx, "iam:GetUser", &name, &Conds::new()).await?;
