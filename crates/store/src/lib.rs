@@ -37,7 +37,7 @@ pub mod backend;
 pub mod conformance;
 mod error;
 mod record;
-mod rules;
+pub mod rules;
 mod sqlite;
 mod store;
 mod txn;

@@ -1,4 +1,5 @@
-//! The rules every backend applies the same way: limits, checks and key ranges.
+//! The rules every backend applies the same way: limits, `Expect` checks, versions and key
+//! ranges. Backends call these instead of re-implementing them.
 
 use crate::error::StoreError;
 use crate::record::Expect;
