@@ -27,7 +27,7 @@ pub fn encode_error(svc: &ServiceModel, err: &AwsError, request_id: &str) -> Enc
     encode_error_for(
         svc.protocol,
         svc.xml_namespace.as_deref(),
-        svc.json_error_message_key,
+        svc.json_message_key(&err.code),
         err,
         request_id,
     )

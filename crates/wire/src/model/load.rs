@@ -333,6 +333,24 @@ fn convert(name: &'static str, raw: RawModel, global: bool) -> Result<ServiceMod
     let meta = raw.metadata;
     let protocol = meta.protocol();
     let json_error_message_key = message_key(&shapes);
+    let error_message_keys = shapes
+        .iter()
+        .filter_map(|shape| match &shape.kind {
+            ShapeKind::Structure(Structure {
+                error: Some(info),
+                members,
+                ..
+            }) => {
+                let key = members.iter().find_map(|m| match &*m.name {
+                    "Message" => Some("Message"),
+                    "message" => Some("message"),
+                    _ => None,
+                })?;
+                Some((info.code.clone(), key))
+            }
+            _ => None,
+        })
+        .collect();
     let xml_namespace = meta.xml_namespace.clone().or_else(|| {
         matches!(protocol, Protocol::AwsQuery | Protocol::Ec2Query).then(|| {
             format!(
@@ -356,6 +374,7 @@ fn convert(name: &'static str, raw: RawModel, global: bool) -> Result<ServiceMod
         service_id: meta.service_id.unwrap_or_default(),
         global,
         json_error_message_key,
+        error_message_keys,
         operations,
         operation_names,
         shapes,

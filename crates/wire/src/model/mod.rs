@@ -38,6 +38,8 @@ pub struct ServiceModel {
     /// Whether JSON error bodies spell the message `Message` (Secrets Manager) or `message` (KMS),
     /// as the model's own error shapes do.
     pub json_error_message_key: &'static str,
+    /// Per modelled error code, how its shape spells the message member (SSM mixes both).
+    pub(crate) error_message_keys: HashMap<Box<str>, &'static str>,
     pub(crate) operations: HashMap<Box<str>, Operation>,
     /// Sorted, for stable listings.
     pub(crate) operation_names: Vec<Box<str>>,
@@ -285,6 +287,15 @@ impl ServiceModel {
                 _ => None,
             })
             .collect()
+    }
+
+    /// The JSON key for the message of an error with this code: the modelled error shape's own
+    /// spelling (`Message` / `message`), else the service's usual one.
+    pub fn json_message_key(&self, code: &str) -> &'static str {
+        self.error_message_keys
+            .get(code)
+            .copied()
+            .unwrap_or(self.json_error_message_key)
     }
 
     /// Number of shapes (for diagnostics and tests).

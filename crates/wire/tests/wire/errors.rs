@@ -40,6 +40,30 @@ fn json_errors_have_type_message_and_error_type_header() {
         r#"{"__type":"ResourceNotFoundException","Message":"gone"}"#
     );
 
+    // SSM mixes both spellings; each modelled error keeps its own.
+    let ssm = rampart_wire::service("ssm").unwrap();
+    let mixed: Vec<(&str, &str)> = [
+        "ParameterNotFound",
+        "InvalidKeyId",
+        "ParameterAlreadyExists",
+        "OpsItemNotFoundException",
+        "InternalServerError",
+    ]
+    .into_iter()
+    .map(|code| (code, ssm.json_message_key(code)))
+    .collect();
+    assert!(
+        mixed.iter().any(|(_, k)| *k == "Message") && mixed.iter().any(|(_, k)| *k == "message"),
+        "{mixed:?}"
+    );
+    for (code, key) in mixed {
+        let err = rampart_wire::modeled_error(ssm, code, "m");
+        assert_eq!(
+            body(&rampart_wire::encode_error(ssm, &err, "r")),
+            format!(r#"{{"__type":"{code}","{key}":"m"}}"#)
+        );
+    }
+
     // Coral's own deserialization errors always say `Message`; an empty message is left out.
     let err = AwsError::new("SerializationException", 400, "Expected null");
     assert_eq!(
