@@ -193,8 +193,8 @@ fn parse_statement(
 
     let principal = match (raw.get("Principal"), raw.get("NotPrincipal")) {
         (Some(_), Some(_)) => return Err(PolicyError::malformed(SYNTAX)),
-        (Some(p), None) => Some(parse_principal(p, false)?),
-        (None, Some(p)) => Some(parse_principal(p, true)?),
+        (Some(p), None) => Some(parse_principal(p, false).map_err(|e| principal_error(e, kind))?),
+        (None, Some(p)) => Some(parse_principal(p, true).map_err(|e| principal_error(e, kind))?),
         (None, None) => None,
     };
     if kind.requires_principal() && principal.is_none() {
@@ -342,6 +342,24 @@ fn check_resource(r: &str) -> Result<(), PolicyError> {
         ));
     }
     Ok(())
+}
+
+/// Each service words a bad principal its own way: IAM names it, S3 does not, KMS has its own
+/// sentence (all three seen in AWS error output).
+fn principal_error(e: PolicyError, kind: PolicyKind) -> PolicyError {
+    match (&e, kind) {
+        (PolicyError::Malformed(m), PolicyKind::KeyPolicy)
+            if m.starts_with("Invalid principal") =>
+        {
+            PolicyError::malformed(
+                "Policy contains a statement with one or more invalid principals.",
+            )
+        }
+        (PolicyError::Malformed(m), PolicyKind::Resource) if m.starts_with("Invalid principal") => {
+            PolicyError::malformed("Invalid principal in policy")
+        }
+        _ => e,
+    }
 }
 
 fn invalid_principal(ty: &str, v: &str) -> PolicyError {
