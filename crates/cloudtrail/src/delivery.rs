@@ -302,6 +302,194 @@ mod tests {
         );
     }
 
+    fn settings(dir: &std::path::Path) -> Settings {
+        Settings {
+            default_account: "000000000000".into(),
+            trails_dir: dir.to_path_buf(),
+            delivery_interval: std::time::Duration::from_secs(300),
+            delivery_volume: 1_000,
+            digest_interval: std::time::Duration::from_secs(3600),
+            s3: None,
+        }
+    }
+
+    fn ev(i: u64, account: &str, region: &str, read_only: bool, t: OffsetDateTime) -> Value {
+        json!({"eventID": format!("e{i}"), "eventName": if read_only { "ListKeys" } else { "CreateKey" },
+               "readOnly": read_only, "eventSource": "kms.amazonaws.com", "awsRegion": region,
+               "eventTime": format_time(t), "recipientAccountId": account, "eventCategory": "Management"})
+    }
+
+    fn append(store: &Store, head: &mut crate::stored::Head, events: &[Value]) {
+        let records = crate::stored::chain(head, events);
+        let head_json = serde_json::to_vec(&*head).unwrap();
+        store
+            .write_blocking(move |tx| {
+                for (_, k, v) in &records {
+                    tx.put(k, v, Expect::Absent)?;
+                }
+                tx.put(crate::stored::HEAD_KEY, &head_json, Expect::Any)?;
+                Ok::<_, rampart_store::StoreError>(())
+            })
+            .unwrap();
+    }
+
+    fn delivered(dir: &std::path::Path) -> Vec<(String, Value)> {
+        fn walk(d: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for e in std::fs::read_dir(d).into_iter().flatten().flatten() {
+                if e.path().is_dir() {
+                    walk(&e.path(), out);
+                } else {
+                    out.push(e.path());
+                }
+            }
+        }
+        let mut files = Vec::new();
+        walk(dir, &mut files);
+        let mut out = Vec::new();
+        for f in files {
+            let mut text = String::new();
+            std::io::Read::read_to_string(
+                &mut flate2::read::GzDecoder::new(&std::fs::read(&f).unwrap()[..]),
+                &mut text,
+            )
+            .unwrap();
+            let v: Value = serde_json::from_str(&text).unwrap();
+            for r in v["Records"].as_array().unwrap() {
+                out.push((f.to_string_lossy().into_owned(), r.clone()));
+            }
+        }
+        out
+    }
+
+    async fn create(store: &Store, config: &TrailConfig, cursor: u64) {
+        let (c, st) = (
+            config.clone(),
+            DeliveryState {
+                cursor_seq: cursor,
+                ..Default::default()
+            },
+        );
+        store
+            .write(move |tx| {
+                records::put(
+                    tx,
+                    &trail::config_key(&c.account, &c.home_region, &c.name),
+                    &c,
+                    Expect::Any,
+                )?;
+                records::put(
+                    tx,
+                    &trail::state_key(&c.account, &c.home_region, &c.name),
+                    &st,
+                    Expect::Any,
+                )?;
+                tx.put(
+                    &trail::registry_key(&c.account, &c.home_region, &c.name),
+                    b"",
+                    Expect::Any,
+                )?;
+                Ok::<_, AwsError>(())
+            })
+            .await
+            .unwrap();
+    }
+
+    fn config(
+        name: &str,
+        multi_region: bool,
+        selection: crate::selectors::Selection,
+    ) -> TrailConfig {
+        TrailConfig {
+            name: name.into(),
+            account: "111111111111".into(),
+            home_region: "us-east-1".into(),
+            arn: trail::trail_arn("111111111111", "us-east-1", name),
+            s3_bucket_name: format!("bucket-{name}"),
+            s3_key_prefix: None,
+            sns_topic_name: None,
+            include_global_service_events: true,
+            is_multi_region_trail: multi_region,
+            log_file_validation_enabled: false,
+            kms_key_id: None,
+            cloud_watch_logs_log_group_arn: None,
+            cloud_watch_logs_role_arn: None,
+            selection,
+            has_custom_event_selectors: false,
+            tags: Default::default(),
+            is_logging: true,
+            start_logging_time: None,
+            stop_logging_time: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn delivers_each_selected_event_once_when_due() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = settings(dir.path());
+        let master = rampart_crypto::MasterKey::from_bytes(&[7u8; 32]).unwrap();
+        let store = Store::open_in_memory().unwrap();
+        let mut head = crate::stored::Head::default();
+        let t0 = datetime!(2024-03-04 05:00:00 UTC);
+        append(
+            &store,
+            &mut head,
+            &[ev(0, "111111111111", "us-east-1", false, t0)],
+        );
+        // Trails start after event 1: it is never delivered.
+        create(&store, &config("all", true, Default::default()), 1).await;
+        let writes = crate::selectors::Selection::Basic(vec![crate::selectors::EventSelector {
+            read_write_type: Some("WriteOnly".into()),
+            ..Default::default()
+        }]);
+        create(&store, &config("writes", false, writes), 1).await;
+        append(
+            &store,
+            &mut head,
+            &[
+                ev(1, "111111111111", "us-east-1", false, t0),
+                ev(2, "111111111111", "eu-west-1", true, t0),
+                ev(3, "222222222222", "us-east-1", false, t0),
+                ev(4, "111111111111", "us-east-1", true, t0),
+            ],
+        );
+        // Not due yet (1 minute old, interval 5 minutes): nothing written.
+        deliver_all(&store, &master, &s, t0 + time::Duration::minutes(1))
+            .await
+            .unwrap();
+        assert!(delivered(dir.path()).is_empty());
+        let later = t0 + time::Duration::minutes(6);
+        deliver_all(&store, &master, &s, later).await.unwrap();
+        deliver_all(&store, &master, &s, later + time::Duration::seconds(1))
+            .await
+            .unwrap();
+        let got = delivered(dir.path());
+        let ids = |bucket: &str| {
+            let mut v: Vec<String> = got
+                .iter()
+                .filter(|(p, _)| p.contains(bucket))
+                .map(|(_, r)| r["eventID"].as_str().unwrap().to_string())
+                .collect();
+            v.sort();
+            v
+        };
+        // Multi-region: both regions of account 1, each once; never account 2, never event 0.
+        assert_eq!(ids("bucket-all/"), vec!["e1", "e2", "e4"]);
+        assert!(
+            got.iter()
+                .any(|(p, r)| r["eventID"] == "e2" && p.contains("/CloudTrail/eu-west-1/"))
+        );
+        // Single-region, write-only.
+        assert_eq!(ids("bucket-writes/"), vec!["e1"]);
+        let sk = trail::state_key("111111111111", "us-east-1", "all");
+        let st: DeliveryState = store
+            .read_blocking(move |tx| records::get(tx, &sk))
+            .unwrap()
+            .unwrap()
+            .0;
+        assert_eq!(st.cursor_seq, 5);
+        assert_eq!(st.latest_delivery_time, Some(later.unix_timestamp()));
+    }
+
     #[test]
     fn bodies_are_gzipped_records() {
         let body = log_file_body(&[json!({"eventName": "X"})]).unwrap();

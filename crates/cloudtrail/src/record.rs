@@ -87,7 +87,10 @@ pub fn user_identity(principal: &Principal, session: &SessionFacts) -> Value {
     id.insert("accountId".into(), principal.account.clone().into());
     id.insert("accessKeyId".into(), principal.access_key_id.clone().into());
     match &principal.kind {
-        PrincipalKind::Root => {}
+        PrincipalKind::Root | PrincipalKind::Anonymous => {}
+        PrincipalKind::WebIdentity { provider } => {
+            id.insert("identityProvider".into(), provider.clone().into());
+        }
         PrincipalKind::IamUser { name } => {
             id.insert("userName".into(), name.clone().into());
         }
