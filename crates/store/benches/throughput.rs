@@ -59,6 +59,30 @@ fn concurrent_durable_puts(bencher: Bencher, writers: usize) {
         });
 }
 
+/// The same without fsync (`Store::open_in_memory`): the CPU cost of the write path and group
+/// commit machinery alone, i.e. the ceiling on this machine.
+#[divan::bench(args = [1, 64], sample_count = 12)]
+fn concurrent_puts_without_fsync(bencher: Bencher, writers: usize) {
+    static SCRATCH: LazyLock<Store> = LazyLock::new(|| Store::open_in_memory().unwrap());
+    let store = &*SCRATCH;
+    bencher
+        .counter(divan::counter::ItemsCount::new(writers * PUTS_PER_WRITER))
+        .bench(|| {
+            std::thread::scope(|scope| {
+                for _ in 0..writers {
+                    scope.spawn(|| {
+                        for _ in 0..PUTS_PER_WRITER {
+                            let key = fresh_key();
+                            store
+                                .write_blocking(move |txn| txn.put(&key, VALUE, Expect::Absent))
+                                .unwrap();
+                        }
+                    });
+                }
+            })
+        });
+}
+
 /// The same through the async API, 64 tasks in flight per operation.
 #[divan::bench(sample_count = 20)]
 fn durable_put_async_64_in_flight(bencher: Bencher) {
