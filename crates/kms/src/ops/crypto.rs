@@ -121,10 +121,11 @@ pub fn encrypt_with(
     Ok((core::rsa_encrypt(&material, algorithm, plaintext)?, None))
 }
 
+/// AWS's words: "Algorithm SYMMETRIC_DEFAULT is incompatible with key spec RSA_4096."
 fn algorithm_not_valid(key: &KeyRecord, algorithm: EncryptionAlgorithm) -> AwsError {
     error::invalid_key_usage(format!(
-        "The encryption algorithm {algorithm} is not valid for the KMS key {} with KeySpec {}.",
-        key.arn, key.key_spec
+        "Algorithm {algorithm} is incompatible with key spec {}.",
+        key.key_spec
     ))
 }
 
