@@ -13,7 +13,7 @@ const MAX_DEPTH: usize = 64;
 /// The operation's canonical input with sensitive members hidden.
 pub fn redact_input(svc: &ServiceModel, op: &Operation, input: &Value) -> Value {
     match op.input {
-        Some(id) => redact(svc, id, input, 0),
+        Some(id) => redact_at(svc, id, input, 0),
         None => input.clone(),
     }
 }
@@ -21,13 +21,17 @@ pub fn redact_input(svc: &ServiceModel, op: &Operation, input: &Value) -> Value 
 /// The operation's canonical output with sensitive members hidden.
 pub fn redact_output(svc: &ServiceModel, op: &Operation, output: &Value) -> Value {
     match op.output {
-        Some(id) => redact(svc, id, output, 0),
+        Some(id) => redact_at(svc, id, output, 0),
         None => output.clone(),
     }
 }
 
-/// Redacts `value` as an instance of shape `id`.
-pub fn redact(svc: &ServiceModel, id: ShapeId, value: &Value, depth: usize) -> Value {
+/// Redacts `value` as an instance of shape `id` (for values that are not a whole input/output).
+pub fn redact(svc: &ServiceModel, id: ShapeId, value: &Value) -> Value {
+    redact_at(svc, id, value, 0)
+}
+
+fn redact_at(svc: &ServiceModel, id: ShapeId, value: &Value, depth: usize) -> Value {
     let shape = svc.shape(id);
     if shape.sensitive || depth > MAX_DEPTH {
         return Value::String(REDACTED.into());
@@ -38,7 +42,7 @@ pub fn redact(svc: &ServiceModel, id: ShapeId, value: &Value, depth: usize) -> V
             for (k, v) in obj {
                 let redacted = match s.members.iter().find(|m| &*m.name == k) {
                     Some(m) if m.sensitive => Value::String(REDACTED.into()),
-                    Some(m) => redact(svc, m.shape, v, depth + 1),
+                    Some(m) => redact_at(svc, m.shape, v, depth + 1),
                     None => v.clone(),
                 };
                 out.insert(k.clone(), redacted);
@@ -48,7 +52,7 @@ pub fn redact(svc: &ServiceModel, id: ShapeId, value: &Value, depth: usize) -> V
         (ShapeKind::List(list), Value::Array(items)) => Value::Array(
             items
                 .iter()
-                .map(|i| redact(svc, list.member, i, depth + 1))
+                .map(|i| redact_at(svc, list.member, i, depth + 1))
                 .collect(),
         ),
         (ShapeKind::Map(map), Value::Object(entries)) => {
@@ -58,7 +62,7 @@ pub fn redact(svc: &ServiceModel, id: ShapeId, value: &Value, depth: usize) -> V
             Value::Object(
                 entries
                     .iter()
-                    .map(|(k, v)| (k.clone(), redact(svc, map.value, v, depth + 1)))
+                    .map(|(k, v)| (k.clone(), redact_at(svc, map.value, v, depth + 1)))
                     .collect(),
             )
         }
