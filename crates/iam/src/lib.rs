@@ -31,6 +31,8 @@ mod providers;
 mod qr;
 mod roles;
 pub mod tagging;
+#[cfg(test)]
+mod tests;
 pub mod totp;
 mod usage;
 mod users;
