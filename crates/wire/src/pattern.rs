@@ -79,11 +79,13 @@ pub fn is_supported(java: &str) -> bool {
 ///   not start accepting non-ASCII letters.
 /// - Java spells supplementary code points as UTF-16 surrogate pairs (`\uD800\uDC00-\uDBFF\uDFFF`);
 ///   `regex` works on scalar values.
+/// - `.` excludes every line terminator in Java (`\r`, U+0085, U+2028, U+2029 too).
 /// - `\uXXXX` is the same in both (exactly four hex digits), so `\u10000` keeps Java's meaning.
 fn translate(java: &str) -> String {
     let java = java.replace(r"\uD800\uDC00-\uDBFF\uDFFF", r"\x{10000}-\x{10FFFF}");
     let mut out = String::with_capacity(java.len() + 16);
     let mut in_class = false;
+    let dot_all = java.contains("(?s)");
     let mut chars = java.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
@@ -129,6 +131,8 @@ fn translate(java: &str) -> String {
                 in_class = false;
                 out.push(']');
             }
+            // Java's `.` stops at every line terminator, not only `\n`.
+            '.' if !in_class && !dot_all => out.push_str(r"[^\n\r\x{85}\x{2028}\x{2029}]"),
             other => out.push(other),
         }
     }
@@ -148,6 +152,17 @@ mod tests {
         let re = compile(r"\w{3}").unwrap();
         assert!(re.is_match("ab_"));
         assert!(!re.is_match("abé"));
+    }
+
+    #[test]
+    fn dot_stops_at_java_line_terminators() {
+        let re = compile("arn:aws:iam::[0-9]{12}:role/.+").unwrap();
+        assert!(re.is_match("arn:aws:iam::123456789012:role/r"));
+        assert!(!re.is_match("arn:aws:iam::123456789012:role/r\rx"));
+        assert!(!re.is_match("arn:aws:iam::123456789012:role/r\u{2028}"));
+        assert!(compile("(?s).*").unwrap().is_match("a\nb"));
+        assert!(compile("[.]").unwrap().is_match("."));
+        assert!(!compile("[.]").unwrap().is_match("a"));
     }
 
     #[test]
