@@ -26,6 +26,8 @@ pub fn cache_key(p: &Principal) -> String {
             format!("user:{}:{}", p.account, name.to_lowercase())
         }
         (PrincipalKind::Root, _) => format!("root:{}", p.account),
+        (PrincipalKind::Anonymous, _) => "anonymous".to_string(),
+        (PrincipalKind::WebIdentity { provider }, _) => format!("web:{provider}"),
     }
 }
 
@@ -43,6 +45,9 @@ fn load_in(tx: &mut dyn ReadTxn, p: &Principal, epoch: u64) -> Result<CachedPrin
     let mut set = PolicySet::default();
     let principal = match &p.kind {
         PrincipalKind::Root => EnginePrincipal::root(account),
+        // No identity policies: only a resource (trust) policy can let these in.
+        PrincipalKind::Anonymous => EnginePrincipal::anonymous(),
+        PrincipalKind::WebIdentity { provider } => EnginePrincipal::web_identity(provider),
         PrincipalKind::IamUser { name } => {
             let loaded = model::load_principal_policies(tx, account, PrincipalRef::User(name))?;
             fill(

@@ -95,72 +95,18 @@ async fn run(
         *proto = t.proto;
         trace.target = Some(t.clone());
     }
-    let auth = auth.map_err(|e| sig_error(&e, *proto))?;
     let target = target?;
-
-    // Who is calling.
-    trace.claimed_access_key = Some(auth.credential.access_key_id.clone());
-    let region = auth.credential.region.clone();
-    rampart_sigv4::check_scope(
-        &auth.credential,
-        rampart_aws_types::is_region,
-        target.signing_name(),
-    )
-    .map_err(|e| sig_error(&e, *proto))?;
-    trace.region = region.clone();
-    let entry = state
-        .credentials
-        .authenticate(
-            &auth.credential.access_key_id,
-            auth.security_token.as_deref(),
-            trace.now.unix_timestamp(),
-        )
-        .await;
-    let entry = match entry {
-        Ok(entry) => entry,
-        Err(SessionFailure::Invalid) => {
-            return Err(sig_error(&SigError::InvalidClientTokenId, *proto));
+    let (principal, region) = match auth {
+        // The few operations AWS serves unsigned (the token or assertion in the request is the
+        // proof); their handlers establish who the caller is.
+        Err(SigError::MissingAuthenticationToken) if protocol::serves_unsigned(&target) => (
+            Principal::anonymous(&state.default_account),
+            state.config.region.clone(),
+        ),
+        auth => {
+            let auth = auth.map_err(|e| sig_error(&e, *proto))?;
+            authenticate(state, &sig_request, auth, trace, *proto, &target).await?
         }
-        Err(SessionFailure::Expired) => return Err(sig_error(&SigError::ExpiredToken, *proto)),
-        Err(SessionFailure::Internal(e)) => return Err(e),
-    };
-    let principal = match entry {
-        Some(entry) => {
-            trace.key_account = Some(entry.principal.account.clone());
-            let key = entry.signing_key(
-                &auth.credential.date,
-                &auth.credential.region,
-                &auth.credential.service,
-            );
-            if let Err(e) = rampart_sigv4::verify(&sig_request, &auth, &key, trace.now) {
-                if matches!(e, SigError::SignatureDoesNotMatch)
-                    && tracing::enabled!(tracing::Level::DEBUG)
-                {
-                    // The canonical request holds no secret; it is what a client author needs.
-                    for options in rampart_sigv4::candidates(&sig_request, &auth) {
-                        let canonical =
-                            rampart_sigv4::canonical_request(&sig_request, &auth, options);
-                        tracing::debug!(request_id = %trace.request_id, canonical_request = %String::from_utf8_lossy(&canonical), "signature mismatch");
-                    }
-                }
-                return Err(sig_error(&e, *proto));
-            }
-            // When the key was last used (IAM GetAccessKeyLastUsed): an in-memory note, written
-            // to the store by the `iam` tick once a second.
-            rampart_iam::key_usage::note(
-                &auth.credential.access_key_id,
-                &auth.credential.service,
-                &auth.credential.region,
-                trace.now,
-            );
-            entry.principal.clone()
-        }
-        None if state.config.dev && auth.security_token.is_none() => {
-            // --dev: any well-formed signature from an unknown key is the default root.
-            rampart_sigv4::check_clock(&auth, trace.now).map_err(|e| sig_error(&e, *proto))?;
-            Principal::root(&state.default_account, &auth.credential.access_key_id)
-        }
-        None => return Err(sig_error(&SigError::InvalidClientTokenId, *proto)),
     };
     trace.principal = Some(principal.clone());
 
@@ -201,6 +147,81 @@ async fn run(
     }
     trace.output = Some(output.clone());
     Ok(output)
+}
+
+/// Who is calling: the access key's principal, once its signature checks out.
+async fn authenticate(
+    state: &AppState,
+    sig_request: &rampart_sigv4::Request<'_>,
+    auth: rampart_sigv4::ParsedAuth,
+    trace: &mut Trace,
+    proto: Proto,
+    target: &protocol::Target,
+) -> Result<(Principal, String), AwsError> {
+    trace.claimed_access_key = Some(auth.credential.access_key_id.clone());
+    let region = auth.credential.region.clone();
+    rampart_sigv4::check_scope(
+        &auth.credential,
+        rampart_aws_types::is_region,
+        target.signing_name(),
+    )
+    .map_err(|e| sig_error(&e, proto))?;
+    trace.region = region.clone();
+    let entry = state
+        .credentials
+        .authenticate(
+            &auth.credential.access_key_id,
+            auth.security_token.as_deref(),
+            trace.now.unix_timestamp(),
+        )
+        .await;
+    let entry = match entry {
+        Ok(entry) => entry,
+        Err(SessionFailure::Invalid) => {
+            return Err(sig_error(&SigError::InvalidClientTokenId, proto));
+        }
+        Err(SessionFailure::Expired) => return Err(sig_error(&SigError::ExpiredToken, proto)),
+        Err(SessionFailure::Internal(e)) => return Err(e),
+    };
+    let principal = match entry {
+        Some(entry) => {
+            trace.key_account = Some(entry.principal.account.clone());
+            let key = entry.signing_key(
+                &auth.credential.date,
+                &auth.credential.region,
+                &auth.credential.service,
+            );
+            if let Err(e) = rampart_sigv4::verify(sig_request, &auth, &key, trace.now) {
+                if matches!(e, SigError::SignatureDoesNotMatch)
+                    && tracing::enabled!(tracing::Level::DEBUG)
+                {
+                    // The canonical request holds no secret; it is what a client author needs.
+                    for options in rampart_sigv4::candidates(sig_request, &auth) {
+                        let canonical =
+                            rampart_sigv4::canonical_request(sig_request, &auth, options);
+                        tracing::debug!(request_id = %trace.request_id, canonical_request = %String::from_utf8_lossy(&canonical), "signature mismatch");
+                    }
+                }
+                return Err(sig_error(&e, proto));
+            }
+            // When the key was last used (IAM GetAccessKeyLastUsed): an in-memory note, written
+            // to the store by the `iam` tick once a second.
+            rampart_iam::key_usage::note(
+                &auth.credential.access_key_id,
+                &auth.credential.service,
+                &auth.credential.region,
+                trace.now,
+            );
+            entry.principal.clone()
+        }
+        None if state.config.dev && auth.security_token.is_none() => {
+            // --dev: any well-formed signature from an unknown key is the default root.
+            rampart_sigv4::check_clock(&auth, trace.now).map_err(|e| sig_error(&e, proto))?;
+            Principal::root(&state.default_account, &auth.credential.access_key_id)
+        }
+        None => return Err(sig_error(&SigError::InvalidClientTokenId, proto)),
+    };
+    Ok((principal, region))
 }
 
 /// Authorization fails closed: an answer from a handler that never asked for a decision (nor

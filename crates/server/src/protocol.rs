@@ -63,6 +63,19 @@ impl Target {
     }
 }
 
+/// Operations AWS serves without a SigV4 signature: the web-identity token or SAML assertion in
+/// the request is the caller's proof.
+const UNSIGNED_OPERATIONS: &[(&str, &str)] = &[
+    ("sts", "AssumeRoleWithWebIdentity"),
+    ("sts", "AssumeRoleWithSAML"),
+];
+
+pub fn serves_unsigned(target: &Target) -> bool {
+    UNSIGNED_OPERATIONS
+        .iter()
+        .any(|(svc, op)| *svc == target.signing_name() && *op == target.operation)
+}
+
 /// Query-string parameters, plus the form body for `application/x-www-form-urlencoded` POSTs.
 pub fn request_params(
     method: &Method,

@@ -99,8 +99,29 @@ impl Ctx {
         conditions: &[(&str, &str)],
         resource_policy: Option<ResourcePolicy<'_>>,
     ) -> Result<(), AwsError> {
+        self.authorize_as(
+            &self.principal,
+            action,
+            resource,
+            resource_account,
+            conditions,
+            resource_policy,
+        )
+    }
+
+    /// Decides for another principal than the request's signer: the verified holder of a
+    /// web-identity token or SAML assertion, which only the operation itself can establish.
+    pub fn authorize_as(
+        &self,
+        principal: &crate::Principal,
+        action: &str,
+        resource: &str,
+        resource_account: &str,
+        conditions: &[(&str, &str)],
+        resource_policy: Option<ResourcePolicy<'_>>,
+    ) -> Result<(), AwsError> {
         let request = AuthzRequest {
-            principal: &self.principal,
+            principal,
             action,
             resource,
             resource_account,

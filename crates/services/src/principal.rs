@@ -18,6 +18,12 @@ pub enum PrincipalKind {
     },
     /// A federated user (GetFederationToken).
     FederatedUser { name: String },
+    /// A caller that did not sign its request; only operations AWS serves unsigned
+    /// (AssumeRoleWithWebIdentity, AssumeRoleWithSAML) reach a handler with it.
+    Anonymous,
+    /// The holder of a verified web-identity token or SAML assertion, as a role's trust policy
+    /// sees it (`Principal: {"Federated": provider}`).
+    WebIdentity { provider: String },
 }
 
 /// What temporary credentials carry besides the identity (STS sessions).
@@ -109,6 +115,20 @@ impl Principal {
             PrincipalKind::IamUser { .. } => "IAMUser",
             PrincipalKind::AssumedRole { .. } => "AssumedRole",
             PrincipalKind::FederatedUser { .. } => "FederatedUser",
+            PrincipalKind::Anonymous => "Unknown",
+            PrincipalKind::WebIdentity { .. } => "WebIdentityUser",
+        }
+    }
+
+    /// The caller of an unsigned request.
+    pub fn anonymous(account: &str) -> Principal {
+        Principal {
+            kind: PrincipalKind::Anonymous,
+            account: account.to_string(),
+            arn: String::new(),
+            user_id: "anonymous".to_string(),
+            access_key_id: String::new(),
+            session: None,
         }
     }
 

@@ -19,12 +19,12 @@ const MIN_DURATION: i64 = 900;
 const PACKED_BUDGET: usize = 2_048;
 const MAX_SESSION_TAGS: usize = 50;
 
-struct RoleArn {
-    account: String,
-    name: String,
+pub(crate) struct RoleArn {
+    pub account: String,
+    pub name: String,
 }
 
-fn parse_role_arn(arn: &str) -> Option<RoleArn> {
+pub(crate) fn parse_role_arn(arn: &str) -> Option<RoleArn> {
     let rest = arn.strip_prefix("arn:aws:iam::")?;
     let (account, resource) = rest.split_once(':')?;
     let path_and_name = resource.strip_prefix("role/")?;
@@ -173,138 +173,148 @@ pub fn assume_role(ctx: Arc<Ctx>, input: Value) -> HandlerFuture {
             None
         };
 
-        // Duration: within the role's maximum, one hour when chaining.
-        let caller_session = ctx.principal.session.clone();
-        let chained = matches!(ctx.principal.kind, PrincipalKind::AssumedRole { .. });
-        let requested = input
-            .get("DurationSeconds")
-            .and_then(Value::as_i64)
-            .unwrap_or(DEFAULT_DURATION);
-        let max = if chained {
-            CHAINED_MAX_DURATION
-        } else {
-            role.max_session_duration
-        };
-        if requested > max {
-            return Err(AwsError::validation(if chained {
-                "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.".to_string()
-            } else {
-                "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
-                    .to_string()
-            }));
-        }
-        if requested < MIN_DURATION {
-            return Err(AwsError::validation(format!(
-                "1 validation error detected: Value '{requested}' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to {MIN_DURATION}"
-            )));
-        }
-
-        // Session policies and tags, within AWS's packed budget.
-        let policy = str_member(&input, "Policy").map(str::to_string);
-        let policy_arns: Vec<String> = input
-            .get("PolicyArns")
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(|p| p.get("arn").and_then(Value::as_str).map(str::to_string))
-                    .collect()
-            })
-            .unwrap_or_default();
-        if tags.len() > MAX_SESSION_TAGS {
-            return Err(AwsError::validation(format!(
-                "Session tags exceed the limit of {MAX_SESSION_TAGS}."
-            )));
-        }
-        // Transitive tags of a chained session carry over (and cannot be overridden).
-        let mut session_tags = tags.clone();
-        let mut transitive_keys = transitive.clone();
-        if let Some(prev) = &caller_session {
-            for key in &prev.transitive_tag_keys {
-                if let Some((k, v)) = prev.tags.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)) {
-                    session_tags.retain(|(tk, _)| !tk.eq_ignore_ascii_case(k));
-                    session_tags.push((k.clone(), v.clone()));
-                    if !transitive_keys.iter().any(|t| t.eq_ignore_ascii_case(k)) {
-                        transitive_keys.push(k.clone());
-                    }
-                }
-            }
-        }
-        let packed = policy
-            .as_ref()
-            .map_or(0, |p| p.chars().filter(|c| !c.is_whitespace()).count())
-            + policy_arns.iter().map(String::len).sum::<usize>()
-            + session_tags
-                .iter()
-                .map(|(k, v)| k.len() + v.len())
-                .sum::<usize>();
-        if packed > PACKED_BUDGET {
-            return Err(AwsError::new(
-                "PackedPolicyTooLarge",
-                400,
-                "Packed policy consumes more than 100 percent of the allotted size.",
-            ));
-        }
-
-        let now = ctx.now().unix_timestamp();
-        let session = Session {
-            issued_at: now,
-            expires_at: now + requested,
-            issuer_arn: role.arn.clone(),
-            issuer_id: role.role_id.clone(),
-            mfa_authenticated: mfa_time.is_some()
-                || caller_session.as_ref().is_some_and(|s| s.mfa_authenticated),
-            mfa_auth_time: mfa_time
-                .or_else(|| caller_session.as_ref().and_then(|s| s.mfa_auth_time)),
-            source_identity: source_identity.clone(),
-            policy,
-            policy_arns,
-            tags: session_tags,
-            transitive_tag_keys: transitive_keys,
-            chained,
-            federated: false,
-        };
-        let arn = format!(
-            "arn:aws:sts::{}:assumed-role/{}/{session_name}",
-            target.account, role.name
-        );
-        let user_id = format!("{}:{session_name}", role.role_id);
-        let kind = PrincipalKind::AssumedRole {
-            role_name: role.name.clone(),
-            session_name: session_name.clone(),
-        };
-        let minted = mint(
-            &ctx.node.master_key,
+        issue_role_session(
+            &ctx,
+            &role,
             &target.account,
-            kind,
-            arn.clone(),
-            user_id.clone(),
-            session,
-        )?;
-        let mut out = json!({
-            "Credentials": minted.credentials_output()?,
-            "AssumedRoleUser": { "AssumedRoleId": user_id, "Arn": arn },
-            "PackedPolicySize": packed * 100 / PACKED_BUDGET,
-        });
-        if let (Some(s), Some(map)) = (source_identity, out.as_object_mut()) {
-            map.insert("SourceIdentity".into(), Value::String(s));
-        }
-        Ok(out)
+            &session_name,
+            &input,
+            tags,
+            transitive,
+            mfa_time,
+            source_identity,
+        )
     })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn role_arns() {
-        let r = parse_role_arn("arn:aws:iam::123456789012:role/path/to/Admin").unwrap();
-        assert_eq!(
-            (r.account.as_str(), r.name.as_str()),
-            ("123456789012", "Admin")
-        );
-        assert!(parse_role_arn("arn:aws:iam::123456789012:user/Admin").is_none());
-        assert!(parse_role_arn("arn:aws:iam::12345:role/Admin").is_none());
-        assert!(parse_role_arn("garbage").is_none());
+/// Mints a session of `role` (in `account`) for the caller, after the trust decision: checks the
+/// duration against the role's maximum (one hour when chaining), packs session policies and
+/// tags within AWS's budget, carries transitive tags over.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn issue_role_session(
+    ctx: &Ctx,
+    role: &RoleRecord,
+    account: &str,
+    session_name: &str,
+    input: &Value,
+    tags: Vec<(String, String)>,
+    transitive: Vec<String>,
+    mfa_time: Option<i64>,
+    source_identity: Option<String>,
+) -> Result<Value, AwsError> {
+    // Duration: within the role's maximum, one hour when chaining.
+    let caller_session = ctx.principal.session.clone();
+    let chained = matches!(ctx.principal.kind, PrincipalKind::AssumedRole { .. });
+    let requested = input
+        .get("DurationSeconds")
+        .and_then(Value::as_i64)
+        .unwrap_or(DEFAULT_DURATION);
+    let max = if chained {
+        CHAINED_MAX_DURATION
+    } else {
+        role.max_session_duration
+    };
+    if requested > max {
+        return Err(AwsError::validation(if chained {
+            "The requested DurationSeconds exceeds the 1 hour session limit for roles assumed by role chaining.".to_string()
+        } else {
+            "The requested DurationSeconds exceeds the MaxSessionDuration set for this role."
+                .to_string()
+        }));
     }
+    if requested < MIN_DURATION {
+        return Err(AwsError::validation(format!(
+            "1 validation error detected: Value '{requested}' at 'durationSeconds' failed to satisfy constraint: Member must have value greater than or equal to {MIN_DURATION}"
+        )));
+    }
+
+    // Session policies and tags, within AWS's packed budget.
+    let policy = str_member(input, "Policy").map(str::to_string);
+    let policy_arns: Vec<String> = input
+        .get("PolicyArns")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(|p| p.get("arn").and_then(Value::as_str).map(str::to_string))
+                .collect()
+        })
+        .unwrap_or_default();
+    if tags.len() > MAX_SESSION_TAGS {
+        return Err(AwsError::validation(format!(
+            "Session tags exceed the limit of {MAX_SESSION_TAGS}."
+        )));
+    }
+    // Transitive tags of a chained session carry over (and cannot be overridden).
+    let mut session_tags = tags.clone();
+    let mut transitive_keys = transitive.clone();
+    if let Some(prev) = &caller_session {
+        for key in &prev.transitive_tag_keys {
+            if let Some((k, v)) = prev.tags.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)) {
+                session_tags.retain(|(tk, _)| !tk.eq_ignore_ascii_case(k));
+                session_tags.push((k.clone(), v.clone()));
+                if !transitive_keys.iter().any(|t| t.eq_ignore_ascii_case(k)) {
+                    transitive_keys.push(k.clone());
+                }
+            }
+        }
+    }
+    let packed = policy
+        .as_ref()
+        .map_or(0, |p| p.chars().filter(|c| !c.is_whitespace()).count())
+        + policy_arns.iter().map(String::len).sum::<usize>()
+        + session_tags
+            .iter()
+            .map(|(k, v)| k.len() + v.len())
+            .sum::<usize>();
+    if packed > PACKED_BUDGET {
+        return Err(AwsError::new(
+            "PackedPolicyTooLarge",
+            400,
+            "Packed policy consumes more than 100 percent of the allotted size.",
+        ));
+    }
+
+    let now = ctx.now().unix_timestamp();
+    let session = Session {
+        issued_at: now,
+        expires_at: now + requested,
+        issuer_arn: role.arn.clone(),
+        issuer_id: role.role_id.clone(),
+        mfa_authenticated: mfa_time.is_some()
+            || caller_session.as_ref().is_some_and(|s| s.mfa_authenticated),
+        mfa_auth_time: mfa_time.or_else(|| caller_session.as_ref().and_then(|s| s.mfa_auth_time)),
+        source_identity: source_identity.clone(),
+        policy,
+        policy_arns,
+        tags: session_tags,
+        transitive_tag_keys: transitive_keys,
+        chained,
+        federated: false,
+    };
+    let arn = format!(
+        "arn:aws:sts::{}:assumed-role/{}/{session_name}",
+        account, role.name
+    );
+    let user_id = format!("{}:{session_name}", role.role_id);
+    let kind = PrincipalKind::AssumedRole {
+        role_name: role.name.clone(),
+        session_name: session_name.to_string(),
+    };
+    let minted = mint(
+        &ctx.node.master_key,
+        &account,
+        kind,
+        arn.clone(),
+        user_id.clone(),
+        session,
+    )?;
+    let mut out = json!({
+        "Credentials": minted.credentials_output()?,
+        "AssumedRoleUser": { "AssumedRoleId": user_id, "Arn": arn },
+        "PackedPolicySize": packed * 100 / PACKED_BUDGET,
+    });
+    if let (Some(s), Some(map)) = (source_identity, out.as_object_mut()) {
+        map.insert("SourceIdentity".into(), Value::String(s));
+    }
+    Ok(out)
 }

@@ -11,8 +11,10 @@
 mod assume_role;
 pub mod credentials;
 mod mfa;
+mod oidc_keys;
 pub mod session;
 mod tokens;
+mod web_identity;
 
 use std::sync::Arc;
 
@@ -24,6 +26,7 @@ pub fn handler(operation: &str) -> Option<Handler> {
     Some(match operation {
         "GetCallerIdentity" => get_caller_identity,
         "AssumeRole" => assume_role::assume_role,
+        "AssumeRoleWithWebIdentity" => web_identity::assume_role_with_web_identity,
         "GetSessionToken" => tokens::get_session_token,
         "GetFederationToken" => tokens::get_federation_token,
         "GetAccessKeyInfo" => get_access_key_info,
