@@ -74,15 +74,22 @@ pub(super) fn spawn(
         })
 }
 
-/// A job that ran in the current transaction, with its own failure if it failed alone.
-struct Ran {
-    job: Box<dyn WriteJob>,
-    own_failure: Option<StoreError>,
+/// How a job ended inside the current transaction.
+enum Ran {
+    /// Its writes are in the transaction.
+    Kept,
+    /// It chose to roll back (its closure returned `Err`); its answer is its own.
+    Discarded,
+    /// It panicked and was rolled back to its savepoint.
+    Panicked(StoreError),
 }
 
 fn commit_batch(conn: &Connection, batch: &mut VecDeque<Box<dyn WriteJob>>, counters: &Counters) {
-    // Normally one pass. If SQLite aborts the transaction mid-batch, the jobs that ran in it fail
-    // and the rest of the batch goes on in a fresh transaction.
+    // Normally one pass: one transaction, one commit. If SQLite aborts the transaction under a
+    // job (disk full, I/O error), that job fails, and the jobs that had run fine before it are
+    // run again in a fresh transaction with the rest of the batch (jobs may be re-run). Only
+    // once per batch, so a persistent failure ends the batch instead of looping.
+    let mut rerun_allowed = true;
     while !batch.is_empty() {
         if let Err(error) = exec(conn, "BEGIN IMMEDIATE") {
             for job in batch.drain(..) {
@@ -90,23 +97,35 @@ fn commit_batch(conn: &Connection, batch: &mut VecDeque<Box<dyn WriteJob>>, coun
             }
             return;
         }
-        let mut ran = Vec::with_capacity(batch.len());
+        let mut ran: Vec<(Box<dyn WriteJob>, Ran)> = Vec::with_capacity(batch.len());
         let mut aborted = None;
         while let Some(mut job) = batch.pop_front() {
             match run_job(conn, &mut *job) {
-                Ok(own_failure) => ran.push(Ran { job, own_failure }),
+                Ok(outcome) => ran.push((job, outcome)),
                 Err(error) => {
-                    ran.push(Ran {
-                        job,
-                        own_failure: None,
-                    });
-                    aborted = Some(error);
+                    aborted = Some((job, error));
                     break;
                 }
             }
         }
         let committed = match aborted {
-            Some(error) => Err(error),
+            Some((culprit, error)) => {
+                if !conn.is_autocommit() {
+                    let _ = conn.execute_batch("ROLLBACK");
+                }
+                answer(culprit, Err(error.clone()), counters);
+                let rerun = rerun_allowed;
+                rerun_allowed = false;
+                for (job, outcome) in ran.into_iter().rev() {
+                    match outcome {
+                        Ran::Kept if rerun => batch.push_front(job),
+                        Ran::Kept => answer(job, Err(error.clone()), counters),
+                        Ran::Discarded => answer(job, Ok(()), counters),
+                        Ran::Panicked(panic) => answer(job, Err(panic), counters),
+                    }
+                }
+                continue;
+            }
             None => exec(conn, "COMMIT"),
         };
         match &committed {
@@ -119,19 +138,19 @@ fn commit_batch(conn: &Connection, batch: &mut VecDeque<Box<dyn WriteJob>>, coun
                 }
             }
         }
-        for Ran { job, own_failure } in ran {
-            let result = match own_failure {
-                Some(failure) => Err(failure),
-                None => committed.clone(),
+        for (job, outcome) in ran {
+            let result = match outcome {
+                Ran::Kept => committed.clone(),
+                Ran::Discarded => Ok(()),
+                Ran::Panicked(panic) => Err(panic),
             };
             answer(job, result, counters);
         }
     }
 }
 
-/// Runs one job inside its own savepoint. `Ok(Some(_))`: the job failed alone (it panicked) and
-/// was rolled back to its savepoint. `Err(_)`: the whole transaction is lost.
-fn run_job(conn: &Connection, job: &mut dyn WriteJob) -> Result<Option<StoreError>, StoreError> {
+/// Runs one job inside its own savepoint. `Err(_)`: the whole transaction is lost.
+fn run_job(conn: &Connection, job: &mut dyn WriteJob) -> Result<Ran, StoreError> {
     exec(conn, "SAVEPOINT job")?;
     let outcome = run_guarded(|| job.run(&mut WriteView { conn }));
     if conn.is_autocommit() {
@@ -143,15 +162,15 @@ fn run_job(conn: &Connection, job: &mut dyn WriteJob) -> Result<Option<StoreErro
     match outcome {
         Ok(JobOutcome::Keep) => {
             exec(conn, "RELEASE job")?;
-            Ok(None)
+            Ok(Ran::Kept)
         }
         Ok(JobOutcome::Discard) => {
             rollback_to_savepoint(conn)?;
-            Ok(None)
+            Ok(Ran::Discarded)
         }
         Err(panicked) => {
             rollback_to_savepoint(conn)?;
-            Ok(Some(panicked))
+            Ok(Ran::Panicked(panicked))
         }
     }
 }
@@ -179,4 +198,102 @@ fn shut_down(conn: Connection) -> Result<(), StoreError> {
         .map_err(sql_error);
     let closed = conn.close().map_err(|(_, error)| sql_error(error));
     checkpoint.and(closed)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use super::*;
+    use crate::record::Expect;
+    use crate::sqlite::schema;
+
+    type Answers = Arc<Mutex<Vec<(String, Result<(), StoreError>)>>>;
+
+    /// Puts `size` bytes at `key`; records how it was answered.
+    struct PutJob {
+        key: String,
+        size: usize,
+        own: Option<Result<u64, StoreError>>,
+        answers: Answers,
+    }
+
+    impl WriteJob for PutJob {
+        fn run(&mut self, txn: &mut dyn crate::txn::Txn) -> JobOutcome {
+            let result = txn.put(&self.key, &vec![1; self.size], Expect::Any);
+            let outcome = if result.is_ok() {
+                JobOutcome::Keep
+            } else {
+                JobOutcome::Discard
+            };
+            self.own = Some(result);
+            outcome
+        }
+        fn finish(self: Box<Self>, committed: Result<(), StoreError>) {
+            let answer = match self.own {
+                Some(Err(own)) => Err(own),
+                _ => committed,
+            };
+            self.answers
+                .lock()
+                .unwrap()
+                .push((self.key.clone(), answer));
+        }
+    }
+
+    fn job(key: &str, size: usize, answers: &Answers) -> Box<dyn WriteJob> {
+        Box::new(PutJob {
+            key: key.to_owned(),
+            size,
+            own: None,
+            answers: answers.clone(),
+        })
+    }
+
+    /// A job that hits "database full" in the middle of a batch: however SQLite handles it (the
+    /// statement alone or the whole transaction rolled back), every job is answered, the failed
+    /// one with an error, and the database holds exactly the jobs answered `Ok`.
+    #[test]
+    fn a_full_database_mid_batch_leaves_answers_and_data_consistent() {
+        let dir = tempfile::tempdir().unwrap();
+        let conn = Connection::open(dir.path().join("full.db")).unwrap();
+        schema::configure_writer(&conn, false, std::time::Duration::from_secs(1)).unwrap();
+        schema::prepare(&conn).unwrap();
+        let pages: i64 = conn
+            .query_row("PRAGMA page_count", [], |r| r.get(0))
+            .unwrap();
+        conn.execute_batch(&format!("PRAGMA max_page_count = {};", pages + 30))
+            .unwrap();
+
+        let answers: Answers = Arc::default();
+        let counters = Counters::default();
+        let mut batch: VecDeque<Box<dyn WriteJob>> = VecDeque::new();
+        batch.push_back(job("before", 100, &answers));
+        batch.push_back(job("huge", 1024 * 1024, &answers));
+        batch.push_back(job("after", 100, &answers));
+        commit_batch(&conn, &mut batch, &counters);
+        assert!(batch.is_empty());
+
+        let answers = answers.lock().unwrap().clone();
+        assert_eq!(answers.len(), 3, "{answers:?}");
+        for (key, answer) in &answers {
+            let stored: i64 = conn
+                .query_row(
+                    "SELECT count(*) FROM kv WHERE key = ?1",
+                    [key.as_bytes()],
+                    |r| r.get(0),
+                )
+                .unwrap();
+            assert_eq!(stored == 1, answer.is_ok(), "{key}: {answer:?}");
+        }
+        let answer_of = |key: &str| answers.iter().find(|(k, _)| k == key).unwrap().1.clone();
+        assert!(
+            matches!(answer_of("huge"), Err(StoreError::Backend(_))),
+            "{answers:?}"
+        );
+        // Neither the job before the failure (re-run) nor the one after is collateral damage.
+        assert_eq!(answer_of("before"), Ok(()));
+        assert_eq!(answer_of("after"), Ok(()));
+        assert!(conn.is_autocommit());
+    }
 }
