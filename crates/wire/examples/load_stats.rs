@@ -33,4 +33,28 @@ fn main() {
         );
     }
     println!("rss with every model loaded: {} KiB", rss_kib());
+    // Patterns compile on first use; this compiles every one to show the worst case.
+    for name in rampart_wire::service_names() {
+        let svc = rampart_wire::service(name).unwrap();
+        let t = Instant::now();
+        let unchecked = svc.unchecked_patterns().len();
+        println!(
+            "{name}: all patterns compiled in {:?} ({unchecked} unchecked)",
+            t.elapsed()
+        );
+    }
+    let mut slowest = (std::time::Duration::ZERO, String::new());
+    for pattern in [
+        r"[\p{L}\p{Z}\p{N}_.:/=+\-@]+",
+        r"^.{1,256}$",
+        r"[\u0009\u000A\u000D\u0020-\u007E\u0085\u00A0-\uD7FF\uE000-\uFFFD\u10000-\u10FFFF]+",
+    ] {
+        let t = Instant::now();
+        let _ = rampart_wire::pattern::compile(pattern);
+        if t.elapsed() > slowest.0 {
+            slowest = (t.elapsed(), pattern.to_owned());
+        }
+    }
+    println!("slowest sample pattern: {:?} for {}", slowest.0, slowest.1);
+    println!("rss after compiling every pattern: {} KiB", rss_kib());
 }
