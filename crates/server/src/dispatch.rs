@@ -13,6 +13,7 @@ pub fn find_handler(service: &str, operation: &str) -> Option<Handler> {
             rampart_iam::handler(operation).or_else(|| rampart_authz::simulate::handler(operation))
         }
         "secretsmanager" => rampart_secretsmanager::handler(operation),
+        "ssm" => rampart_ssm::handler(operation),
         _ => None,
     }
 }

@@ -1,0 +1,244 @@
+//! In-process tests over a real (temporary) store: the standard-parameter quota, the version
+//! cap, and what the store holds for SecureString values.
+use std::sync::Arc;
+
+use rampart_crypto::MasterKey;
+use rampart_services::common::records;
+use rampart_services::credentials::CredentialCache;
+use rampart_services::{
+    Ctx, DiscardServiceEvents, Node, Principal, RequestFacts, RootOnlyAuthorizer,
+};
+use rampart_store::{Expect, Store};
+use serde_json::{Value, json};
+use time::OffsetDateTime;
+
+use crate::record;
+
+const ACCOUNT: &str = "111122223333";
+const REGION: &str = "us-east-1";
+
+struct NoCache;
+impl CredentialCache for NoCache {
+    fn invalidate(&self, _: &str) {}
+}
+
+fn node() -> Node {
+    Node {
+        store: Store::open_in_memory().unwrap(),
+        master_key: Arc::new(MasterKey::from_bytes(&[5u8; 32]).unwrap()),
+        authorizer: Arc::new(RootOnlyAuthorizer),
+        credential_cache: Arc::new(NoCache),
+        service_events: Arc::new(DiscardServiceEvents),
+    }
+}
+
+async fn call(node: &Node, op: &str, input: Value) -> Result<Value, rampart_aws_types::AwsError> {
+    let facts = RequestFacts {
+        source_ip: "127.0.0.1".into(),
+        secure_transport: false,
+        now: OffsetDateTime::now_utc(),
+        region: REGION.into(),
+        user_agent: "test".into(),
+    };
+    let ctx = Arc::new(Ctx::new(
+        Principal::root(ACCOUNT, "AKIA"),
+        "req".into(),
+        facts,
+        node.clone(),
+    ));
+    crate::handler(op).unwrap()(ctx, input).await
+}
+
+fn count(node: &Node) -> u64 {
+    node.store
+        .read_blocking(|tx| {
+            records::get::<u64>(tx, &record::standard_count_key(ACCOUNT, REGION))
+                .map(|c| c.map_or(0, |(c, _)| c))
+        })
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_standard_quota_counts_parameters_not_versions() {
+    let n = node();
+    call(
+        &n,
+        "PutParameter",
+        json!({"Name": "/a", "Value": "1", "Type": "String"}),
+    )
+    .await
+    .unwrap();
+    call(
+        &n,
+        "PutParameter",
+        json!({"Name": "/a", "Value": "2", "Overwrite": true}),
+    )
+    .await
+    .unwrap();
+    call(
+        &n,
+        "PutParameter",
+        json!({"Name": "/adv", "Value": "1", "Type": "String", "Tier": "Advanced"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(count(&n), 1);
+    // Pretend the account is at the quota.
+    n.store
+        .write_blocking(|tx| {
+            records::put(
+                tx,
+                &record::standard_count_key(ACCOUNT, REGION),
+                &9_999u64,
+                Expect::Any,
+            )
+        })
+        .unwrap();
+    call(
+        &n,
+        "PutParameter",
+        json!({"Name": "/b", "Value": "1", "Type": "String"}),
+    )
+    .await
+    .unwrap();
+    let e = call(
+        &n,
+        "PutParameter",
+        json!({"Name": "/c", "Value": "1", "Type": "String"}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.code, "ParameterLimitExceeded");
+    // Advanced parameters are not counted; overwriting a standard one is still allowed.
+    call(
+        &n,
+        "PutParameter",
+        json!({"Name": "/c", "Value": "1", "Type": "String", "Tier": "Advanced"}),
+    )
+    .await
+    .unwrap();
+    call(
+        &n,
+        "PutParameter",
+        json!({"Name": "/b", "Value": "2", "Overwrite": true}),
+    )
+    .await
+    .unwrap();
+    call(&n, "DeleteParameter", json!({"Name": "/b"}))
+        .await
+        .unwrap();
+    assert_eq!(count(&n), 9_999);
+    call(
+        &n,
+        "PutParameter",
+        json!({"Name": "/c2", "Value": "1", "Type": "String"}),
+    )
+    .await
+    .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_oldest_version_goes_after_100_unless_labelled() {
+    let n = node();
+    call(
+        &n,
+        "PutParameter",
+        json!({"Name": "/v", "Value": "1", "Type": "String"}),
+    )
+    .await
+    .unwrap();
+    for i in 2..=100 {
+        call(
+            &n,
+            "PutParameter",
+            json!({"Name": "/v", "Value": format!("{i}"), "Overwrite": true}),
+        )
+        .await
+        .unwrap();
+    }
+    call(
+        &n,
+        "LabelParameterVersion",
+        json!({"Name": "/v", "ParameterVersion": 1, "Labels": ["keep"]}),
+    )
+    .await
+    .unwrap();
+    let e = call(
+        &n,
+        "PutParameter",
+        json!({"Name": "/v", "Value": "101", "Overwrite": true}),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(e.code, "ParameterMaxVersionLimitExceeded");
+    call(
+        &n,
+        "UnlabelParameterVersion",
+        json!({"Name": "/v", "ParameterVersion": 1, "Labels": ["keep"]}),
+    )
+    .await
+    .unwrap();
+    let r = call(
+        &n,
+        "PutParameter",
+        json!({"Name": "/v", "Value": "101", "Overwrite": true}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(r["Version"], json!(101));
+    let e = call(&n, "GetParameter", json!({"Name": "/v:1"}))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, "ParameterVersionNotFound");
+    assert_eq!(
+        call(&n, "GetParameter", json!({"Name": "/v:2"}))
+            .await
+            .unwrap()["Parameter"]["Value"],
+        json!("2")
+    );
+    let versions = n
+        .store
+        .read_blocking(|tx| tx.count(&record::version_prefix(ACCOUNT, REGION, "/v")))
+        .unwrap();
+    assert_eq!(versions, 100);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn secure_strings_are_stored_as_ciphertext_only() {
+    let n = node();
+    let secret = "ssm-plaintext-marker-0451";
+    call(
+        &n,
+        "PutParameter",
+        json!({"Name": "/s", "Value": secret, "Type": "SecureString"}),
+    )
+    .await
+    .unwrap();
+    call(
+        &n,
+        "PutParameter",
+        json!({"Name": "/s", "Value": format!("{secret}-2"), "Overwrite": true}),
+    )
+    .await
+    .unwrap();
+    let got = call(
+        &n,
+        "GetParameter",
+        json!({"Name": "/s:1", "WithDecryption": true}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(got["Parameter"]["Value"], json!(secret));
+    let all = n
+        .store
+        .read_blocking(|tx| {
+            let mut out = Vec::new();
+            for (k, r) in tx.scan_all("")? {
+                out.extend_from_slice(k.as_bytes());
+                out.extend_from_slice(&r.value);
+            }
+            Ok::<_, rampart_store::StoreError>(out)
+        })
+        .unwrap();
+    assert!(!String::from_utf8_lossy(&all).contains("ssm-plaintext-marker"));
+}
