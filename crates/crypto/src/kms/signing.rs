@@ -167,6 +167,15 @@ fn input(
                     ))
                 })
         }
+        MessageType::EXTERNAL_MU
+            if algorithm == SigningAlgorithm::ML_DSA_SHAKE_256
+                && message.len() != EXTERNAL_MU_LEN =>
+        {
+            Err(KmsCryptoError::validation(format!(
+                "An EXTERNAL_MU message must be {EXTERNAL_MU_LEN} bytes, not {}.",
+                message.len()
+            )))
+        }
         MessageType::EXTERNAL_MU if algorithm == SigningAlgorithm::ML_DSA_SHAKE_256 => {
             Err(KmsCryptoError::UnsupportedOperation(
                 "The EXTERNAL_MU message type is not supported by this server; sign the RAW message instead."

@@ -142,6 +142,12 @@ fn every_spec_and_signing_algorithm_round_trips_raw_and_digest() {
                         .aws_code(),
                     "UnsupportedOperationException"
                 );
+                assert_eq!(
+                    verify(m, *alg, MessageType::EXTERNAL_MU, &[0u8; 63], &sig)
+                        .unwrap_err()
+                        .aws_code(),
+                    "ValidationException"
+                );
             } else {
                 // DIGEST: signing the hash equals signing the message with RAW.
                 let d = digest::digest(hash_for(*alg), message);
