@@ -941,3 +941,18 @@ def test_dry_run_answers_after_authorization_and_checks(kms, sym):
     assert code(lambda: kms.decrypt(CiphertextBlob=b"\x01" * 10, DryRun=True)) == "InvalidCiphertextException"
     signing = key_of(kms, "ECC_NIST_P256", "SIGN_VERIFY")
     assert code(lambda: kms.sign(KeyId=signing["KeyId"], Message=b"m", SigningAlgorithm="ECDSA_SHA_256", DryRun=True)) == "DryRunOperationException"
+
+
+def test_a_grantee_may_pass_on_only_what_it_was_granted(server, kms, account):
+    user = new_user(server, "grant-passer")
+    me = f"arn:aws:iam::{account}:user/grant-passer"
+    kid = kms.create_key()["KeyMetadata"]["KeyId"]
+    kms.create_grant(KeyId=kid, GranteePrincipal=me, Operations=["CreateGrant", "Decrypt", "DescribeKey"])
+    other = f"arn:aws:iam::{account}:role/consumer"
+    g = user.create_grant(KeyId=kid, GranteePrincipal=other, Operations=["Decrypt"])
+    assert len(g["GrantId"]) == 64
+    assert code(lambda: user.create_grant(KeyId=kid, GranteePrincipal=other, Operations=["Encrypt"])) == "AccessDeniedException"
+    assert code(lambda: user.create_grant(KeyId=kid, GranteePrincipal=other, Operations=["Decrypt", "GenerateDataKey"])) == "AccessDeniedException"
+    # The grant does not extend to listing or revoking, which only policies can allow.
+    assert code(lambda: user.list_grants(KeyId=kid)) == "AccessDeniedException"
+    assert code(lambda: user.revoke_grant(KeyId=kid, GrantId=g["GrantId"])) == "AccessDeniedException"

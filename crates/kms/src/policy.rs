@@ -96,13 +96,25 @@ pub fn with_grants(policy: &str, grants: &[&GrantRecord], action: &str) -> Strin
         return policy.to_string();
     };
     let extra = grants.iter().map(|g| {
-        serde_json::json!({
+        let mut statement = serde_json::json!({
             "Sid": format!("KmsGrant{}", g.grant_id),
             "Effect": "Allow",
             "Principal": { "AWS": g.grantee_principal },
             "Action": action,
             "Resource": "*",
-        })
+        });
+        if action == "kms:CreateGrant" {
+            // A grantee may pass on only what it was granted: the new grant's operations must be
+            // among this grant's, and a constrained grant only begets constrained grants.
+            let mut condition = serde_json::json!({
+                "ForAllValues:StringEquals": { "kms:GrantOperations": g.operations },
+            });
+            if g.constraint_subset.is_some() || g.constraint_equals.is_some() {
+                condition["Null"] = serde_json::json!({ "kms:GrantConstraintType": "false" });
+            }
+            statement["Condition"] = condition;
+        }
+        statement
     });
     if let Some(obj) = doc.as_object_mut() {
         let statements = match obj.remove("Statement") {
