@@ -818,3 +818,21 @@ def test_root_get_user_and_unknown_operations(srv, iam, account):
     with pytest.raises(botocore.exceptions.ClientError) as e:
         iam.list_ssh_public_keys()
     assert status(e) == 501
+
+
+def test_service_linked_roles(iam, account):
+    r = iam.create_service_linked_role(AWSServiceName="elasticloadbalancing.amazonaws.com")["Role"]
+    assert r["RoleName"] == "AWSServiceRoleForElasticLoadBalancing"
+    assert r["Path"] == "/aws-service-role/elasticloadbalancing.amazonaws.com/"
+    assert r["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": "elasticloadbalancing.amazonaws.com"}
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        iam.create_service_linked_role(AWSServiceName="elasticloadbalancing.amazonaws.com")
+    assert code(e) == "InvalidInput"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        iam.delete_role(RoleName=r["RoleName"])
+    assert code(e) == "UnmodifiableEntity"
+    task = iam.delete_service_linked_role(RoleName=r["RoleName"])["DeletionTaskId"]
+    assert iam.get_service_linked_role_deletion_status(DeletionTaskId=task)["Status"] == "SUCCEEDED"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        iam.get_role(RoleName=r["RoleName"])
+    assert code(e) == "NoSuchEntity"

@@ -30,6 +30,7 @@ mod policies;
 mod providers;
 mod qr;
 mod roles;
+mod service_linked_roles;
 pub mod tagging;
 #[cfg(test)]
 mod tests;
@@ -155,6 +156,10 @@ operations! {
     "TagSAMLProvider" => tagging::tag_saml_provider,
     "UntagSAMLProvider" => tagging::untag_saml_provider,
     "ListSAMLProviderTags" => tagging::list_saml_provider_tags,
+    "CreateServiceLinkedRole" => service_linked_roles::create_service_linked_role,
+    "DeleteServiceLinkedRole" => service_linked_roles::delete_service_linked_role,
+    "GetServiceLinkedRoleDeletionStatus" => service_linked_roles::get_service_linked_role_deletion_status,
+    "GetMFADevice" => mfa::get_mfa_device,
     "ListEntitiesForPolicy" => attachments::list_entities_for_policy,
     "AttachUserPolicy" => attachments::attach_user_policy,
     "AttachGroupPolicy" => attachments::attach_group_policy,

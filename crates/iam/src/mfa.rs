@@ -299,3 +299,26 @@ pub async fn list_virtual_mfa_devices(ctx: Arc<Ctx>, input: Value) -> Result<Val
         .await?;
     Ok(with_marker(json!({ "VirtualMFADevices": items }), next))
 }
+
+pub async fn get_mfa_device(ctx: Arc<Ctx>, input: Value) -> Result<Value, AwsError> {
+    let serial = required(&input, "SerialNumber")?.to_string();
+    ctx.authorize("iam:GetMFADevice", &serial, &[])?;
+    let account = ctx.account().to_string();
+    let s = serial.clone();
+    let (d, _) = ctx.store().read(move |tx| load(tx, &account, &s)).await?;
+    if let Some(wanted) = str_member(&input, "UserName") {
+        if !d
+            .user
+            .as_deref()
+            .is_some_and(|u| u.eq_ignore_ascii_case(wanted))
+        {
+            return Err(errors::no_such_entity(format!(
+                "MFA Device with serial number {serial} does not exist for user {wanted}."
+            )));
+        }
+    }
+    let mut out = json!({ "SerialNumber": d.serial_number });
+    put_opt(&mut out, "UserName", d.user.clone().map(Value::from));
+    put_opt(&mut out, "EnableDate", d.enable_date.map(Value::from));
+    Ok(out)
+}

@@ -166,7 +166,15 @@ mod tests {
         let h1 = hash("First-Password-1").unwrap();
         let h0 = hash("Zeroth-Password-1").unwrap();
         assert!(check_reuse("First-Password-1", &h1, &[], Some(&p)).is_err());
-        assert!(check_reuse("Zeroth-Password-1", &h1, std::slice::from_ref(&h0), Some(&p)).is_err());
+        assert!(
+            check_reuse(
+                "Zeroth-Password-1",
+                &h1,
+                std::slice::from_ref(&h0),
+                Some(&p)
+            )
+            .is_err()
+        );
         assert!(check_reuse("Brand-New-Pass-1", &h1, &[h0], Some(&p)).is_ok());
     }
 }

@@ -244,7 +244,10 @@ pub async fn update_role_description(ctx: Arc<Ctx>, input: Value) -> Result<Valu
 
 pub async fn update_assume_role_policy(ctx: Arc<Ctx>, input: Value) -> Result<Value, AwsError> {
     let name = required(&input, "RoleName")?.to_string();
-    authorize_on_role(&ctx, "iam:UpdateAssumeRolePolicy", &name, &Conds::new()).await?;
+    let role = authorize_on_role(&ctx, "iam:UpdateAssumeRolePolicy", &name, &Conds::new()).await?;
+    if crate::service_linked_roles::is_service_linked(&role) {
+        return Err(crate::service_linked_roles::protected(&role));
+    }
     let document = required(&input, "PolicyDocument")?.to_string();
     documents::validate(&document, PolicyKind::RoleTrust)?;
     modify(&ctx, name, move |r| {
@@ -258,7 +261,10 @@ pub async fn update_assume_role_policy(ctx: Arc<Ctx>, input: Value) -> Result<Va
 pub async fn delete_role(ctx: Arc<Ctx>, input: Value) -> Result<Value, AwsError> {
     let name = required(&input, "RoleName")?.to_string();
     let account = ctx.account().to_string();
-    authorize_on_role(&ctx, "iam:DeleteRole", &name, &Conds::new()).await?;
+    let role = authorize_on_role(&ctx, "iam:DeleteRole", &name, &Conds::new()).await?;
+    if crate::service_linked_roles::is_service_linked(&role) {
+        return Err(crate::service_linked_roles::protected(&role));
+    }
     ctx.store()
         .write(move |tx| {
             let (r, version) = load(tx.as_read(), &account, &name)?;
