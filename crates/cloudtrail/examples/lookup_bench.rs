@@ -75,19 +75,20 @@ fn main() {
             let batch: Vec<Value> = (i..(i + 2048).min(n))
                 .map(|j| event(j, start + (j as f64 * step) as i64))
                 .collect();
+            let mut batch = batch;
+            for (k, e) in batch.iter_mut().enumerate() {
+                e["eventID"] = index::event_id(head.seq + 1 + k as u64, [k as u8; 10]).into();
+            }
             let records = chain(&mut head, &batch);
-            let rows: Vec<(String, Vec<u8>, Vec<String>)> = records
-                .into_iter()
-                .zip(batch.iter())
-                .map(|((seq, k, v), e)| (k, v, index::index_keys(e, seq, ACCOUNT)))
-                .collect();
+            let pairs: Vec<(u64, &Value)> = records.iter().map(|r| r.0).zip(batch.iter()).collect();
+            let rows = index::batch_rows(&pairs, ACCOUNT);
             store
                 .write_blocking(move |tx| {
-                    for (k, v, idx) in &rows {
+                    for (_, k, v) in &records {
                         tx.put(k, v, Expect::Absent)?;
-                        for x in idx {
-                            tx.put(x, b"", Expect::Any)?;
-                        }
+                    }
+                    for (k, v) in &rows {
+                        tx.put(k, v, Expect::Any)?;
                     }
                     Ok::<_, StoreError>(())
                 })

@@ -2,10 +2,15 @@
 //! events, so LookupEvents reads one short key range whatever the trail's size.
 //!
 //! Every event is indexed in the account and region it belongs to (`recipientAccountId`,
-//! `awsRegion`): once by time, and once per LookupAttributes value:
-//! `<account>/<region>/cloudtrail/ev/<Attr>/<escaped value>/<sort>` with
-//! `<sort>` = 16 hex digits of `u64::MAX - eventTime seconds` then 16 of `u64::MAX - seq`, so a
-//! forward scan returns newest first, and a time range is a key range.
+//! `awsRegion`): by time, and by each LookupAttributes value. The index is a posting list per
+//! write batch: one row per (attribute, value) per batch,
+//! `<account>/<region>/cloudtrail/ev/<Attr>/<escaped value>/<sort>` holding the batch's
+//! `[seconds, seq]` pairs with that value, where `<sort>` = 16 hex digits of
+//! `u64::MAX - newest eventTime seconds` then 16 of `u64::MAX - first seq`: a forward scan meets
+//! the newest rows first. A row spans at most [`SPAN`] seconds of event time, so a lookup that
+//! starts [`SPAN`] seconds above its end time misses nothing. Under load a batch holds thousands
+//! of events and a handful of rows per attribute: the index costs a few store writes per batch,
+//! not per event. `EventId` needs no index: the writer puts the sequence number into the id.
 use rampart_services::common::keys;
 use serde_json::Value;
 
@@ -136,19 +141,109 @@ pub fn attribute_values(event: &Value) -> Vec<(&'static str, String)> {
     out
 }
 
-/// The index keys for one stored event.
-pub fn index_keys(event: &Value, seq: u64, fallback_account: &str) -> Vec<String> {
-    let account = event_account(event, fallback_account);
-    let region = event_region(event);
-    let sort = sort_part(event_seconds(event), seq);
-    let mut keys = vec![format!("{}{sort}", time_prefix(account, region))];
-    for (attr, value) in attribute_values(event) {
-        keys.push(format!(
-            "{}{sort}",
-            attribute_prefix(account, region, attr, &value)
+/// Most event-time seconds one posting row spans.
+pub const SPAN: i64 = 300;
+
+/// Where the writer records which rows a batch wrote (for retention).
+pub const BATCH_PREFIX: &str = "sys/audit-batch/";
+
+pub fn batch_key(first_seq: u64) -> String {
+    format!("{BATCH_PREFIX}{first_seq:020}")
+}
+
+/// A batch's manifest: its sequence range, newest event time and index rows.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct BatchManifest {
+    pub first_seq: u64,
+    pub last_seq: u64,
+    pub newest: i64,
+    pub keys: Vec<String>,
+}
+
+/// An event id that carries its sequence number (`xxxxxxxx-xxxx-4xxx-xxxx-<seq as 12 hex>`),
+/// so LookupEvents by EventId reads the event directly. `random` supplies the other 80 bits.
+pub fn event_id(seq: u64, random: [u8; 10]) -> String {
+    let h = hex::encode(random);
+    format!(
+        "{}-{}-4{}-{}-{:012x}",
+        h.get(0..8).unwrap_or_default(),
+        h.get(8..12).unwrap_or_default(),
+        h.get(12..15).unwrap_or_default(),
+        h.get(15..19).unwrap_or_default(),
+        seq & 0xffff_ffff_ffff
+    )
+}
+
+/// The sequence number inside an event id made by [`event_id`].
+pub fn seq_of_event_id(id: &str) -> Option<u64> {
+    let last = id.rsplit('-').next()?;
+    if last.len() != 12 || id.len() != 36 {
+        return None;
+    }
+    u64::from_str_radix(last, 16).ok()
+}
+
+/// The rows a batch adds: posting rows for every (account, region, attribute, value), and the
+/// batch manifest. `events` are (seq, event) in sequence order.
+pub fn batch_rows(events: &[(u64, &Value)], fallback_account: &str) -> Vec<(String, Vec<u8>)> {
+    use std::collections::BTreeMap;
+    let mut lists: BTreeMap<String, Vec<(i64, u64)>> = BTreeMap::new();
+    let mut newest = i64::MIN;
+    for (seq, event) in events {
+        let account = event_account(event, fallback_account);
+        let region = event_region(event);
+        let t = event_seconds(event);
+        newest = newest.max(t);
+        lists
+            .entry(time_prefix(account, region))
+            .or_default()
+            .push((t, *seq));
+        for (attr, value) in attribute_values(event) {
+            if attr == "EventId" {
+                continue;
+            }
+            lists
+                .entry(attribute_prefix(account, region, attr, &value))
+                .or_default()
+                .push((t, *seq));
+        }
+    }
+    let mut rows = Vec::new();
+    for (prefix, mut entries) in lists {
+        // Newest first; rows of at most SPAN seconds.
+        entries.sort_by(|a, b| b.cmp(a));
+        let mut chunk: Vec<(i64, u64)> = Vec::new();
+        let flush = |chunk: &mut Vec<(i64, u64)>, rows: &mut Vec<(String, Vec<u8>)>| {
+            if let (Some(first), Some(min_seq)) =
+                (chunk.first(), chunk.iter().map(|(_, q)| *q).min())
+            {
+                let key = format!("{prefix}{}", sort_part(first.0, min_seq));
+                rows.push((key, serde_json::to_vec(&chunk).unwrap_or_default()));
+            }
+            chunk.clear();
+        };
+        for e in entries {
+            if chunk.first().is_some_and(|f| f.0 - e.0 > SPAN) {
+                flush(&mut chunk, &mut rows);
+            }
+            chunk.push(e);
+        }
+        flush(&mut chunk, &mut rows);
+    }
+    if let (Some((first, _)), Some((last, _))) = (events.first(), events.last()) {
+        let manifest = BatchManifest {
+            first_seq: *first,
+            last_seq: *last,
+            newest,
+            keys: rows.iter().map(|(k, _)| k.clone()).collect(),
+        };
+        rows.push((
+            batch_key(*first),
+            serde_json::to_vec(&manifest).unwrap_or_default(),
         ));
     }
-    keys
+    rows
 }
 
 #[cfg(test)]
@@ -166,7 +261,19 @@ mod tests {
     }
 
     #[test]
-    fn an_event_is_indexed_by_every_attribute() {
+    fn event_ids_carry_their_sequence_number() {
+        let id = event_id(123_456, [0xab; 10]);
+        assert_eq!(id.len(), 36);
+        assert_eq!(
+            id.split('-').map(str::len).collect::<Vec<_>>(),
+            vec![8, 4, 4, 4, 12]
+        );
+        assert_eq!(seq_of_event_id(&id), Some(123_456));
+        assert_eq!(seq_of_event_id("not-an-id"), None);
+    }
+
+    #[test]
+    fn an_event_is_findable_by_every_attribute() {
         let e = json!({
             "eventID": "id-1", "eventName": "CreateKey", "readOnly": false,
             "eventSource": "kms.amazonaws.com", "awsRegion": "eu-west-1",
@@ -193,13 +300,42 @@ mod tests {
                 "{expected:?} in {attrs:?}"
             );
         }
-        let keys = index_keys(&e, 7, "000000000000");
-        assert_eq!(keys.len(), attrs.len() + 1);
+        let rows = batch_rows(&[(7, &e)], "000000000000");
+        // One row per attribute value except EventId, the time row and the manifest.
+        assert_eq!(rows.len(), attrs.len() - 1 + 1 + 1);
         assert!(
-            keys.iter()
-                .all(|k| k.starts_with("123456789012/eu-west-1/cloudtrail/ev/"))
+            rows.iter()
+                .filter(|(k, _)| !k.starts_with(BATCH_PREFIX))
+                .all(|(k, _)| k.starts_with("123456789012/eu-west-1/cloudtrail/ev/"))
         );
         let no_account = json!({"eventName": "X", "awsRegion": "us-east-1"});
-        assert!(index_keys(&no_account, 1, "999999999999")[0].starts_with("999999999999/"));
+        assert!(
+            batch_rows(&[(1, &no_account)], "999999999999")[0]
+                .0
+                .starts_with("999999999999/")
+        );
+    }
+
+    #[test]
+    fn a_batch_shares_rows_and_splits_long_spans() {
+        let ev = |t: &str| json!({"eventName": "X", "awsRegion": "us-east-1", "recipientAccountId": "111111111111", "eventTime": t});
+        let (a, b, c) = (
+            ev("2024-01-01T00:00:00Z"),
+            ev("2024-01-01T00:01:00Z"),
+            ev("2024-01-01T01:00:00Z"),
+        );
+        let rows = batch_rows(&[(1, &a), (2, &b), (3, &c)], "0");
+        let time_rows: Vec<&(String, Vec<u8>)> = rows
+            .iter()
+            .filter(|(k, _)| k.contains("/ev/_all/"))
+            .collect();
+        assert_eq!(time_rows.len(), 2, "an hour apart: two rows");
+        let newest: Vec<(i64, u64)> = serde_json::from_slice(&time_rows[0].1).unwrap();
+        assert_eq!(newest, vec![(1_704_070_800, 3)]);
+        let older: Vec<(i64, u64)> = serde_json::from_slice(&time_rows[1].1).unwrap();
+        assert_eq!(older, vec![(1_704_067_260, 2), (1_704_067_200, 1)]);
+        let manifest: BatchManifest = serde_json::from_slice(&rows.last().unwrap().1).unwrap();
+        assert_eq!((manifest.first_seq, manifest.last_seq), (1, 3));
+        assert_eq!(manifest.keys.len(), rows.len() - 1);
     }
 }

@@ -2,8 +2,8 @@
 //! writer keeps beside them, `LookupEvents`, trails with event selectors, delivery of log files to
 //! a local directory or an S3-compatible endpoint, and signed digest files.
 //!
-//! The server's dispatcher calls [`handler`]; the audit writer calls [`index::index_keys`] for
-//! every event it stores; the job scheduler runs [`tick`].
+//! The server's dispatcher calls [`handler`]; the audit writer calls [`index::batch_rows`] for
+//! every batch it stores; the job scheduler runs [`tick`].
 #![cfg_attr(
     test,
     allow(
@@ -54,8 +54,7 @@ pub fn tick(node: Node, now: OffsetDateTime) -> TickFuture {
         let t = now.unix_timestamp();
         if t - LAST_RETENTION.load(Ordering::Relaxed) >= 60 {
             LAST_RETENTION.store(t, Ordering::Relaxed);
-            let removed =
-                retention::expire_default(&node.store, now, &settings.default_account).await?;
+            let removed = retention::expire_default(&node.store, now).await?;
             if removed > 0 {
                 tracing::info!(removed, "audit retention removed events older than 90 days");
             }

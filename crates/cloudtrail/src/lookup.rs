@@ -1,5 +1,6 @@
 //! `LookupEvents`: the account's events in the addressed region, newest first, read through the
 //! indexes (one key range per query), at most 90 days back.
+use std::collections::BinaryHeap;
 use std::sync::Arc;
 
 use base64::Engine as _;
@@ -119,24 +120,37 @@ fn token_scope(q: &Query) -> String {
     }
 }
 
-fn encode_token(q: &Query, sort: &str) -> String {
-    URL_SAFE_NO_PAD.encode(format!("v1\n{}\n{sort}", token_scope(q)))
+/// A token names the last event returned: (seconds, seq), bound to its query.
+fn encode_token(q: &Query, last: (i64, u64)) -> String {
+    URL_SAFE_NO_PAD.encode(format!("v2\n{}\n{}:{}", token_scope(q), last.0, last.1))
 }
 
-/// The sort key to continue after; a token from another query is refused.
-fn decode_token(q: &Query, token: &str) -> Result<String, AwsError> {
+fn decode_token(q: &Query, token: &str) -> Result<(i64, u64), AwsError> {
     let invalid = || error("InvalidNextTokenException", "Invalid NextToken.");
     let bytes = URL_SAFE_NO_PAD
         .decode(token.as_bytes())
         .map_err(|_| invalid())?;
     let text = String::from_utf8(bytes).map_err(|_| invalid())?;
-    let rest = text.strip_prefix("v1\n").ok_or_else(invalid)?;
-    let (scope, sort) = rest.rsplit_once('\n').ok_or_else(invalid)?;
-    let valid_sort = sort.len() == 32 && sort.bytes().all(|b| b.is_ascii_hexdigit());
-    if scope != token_scope(q) || !valid_sort {
+    let rest = text.strip_prefix("v2\n").ok_or_else(invalid)?;
+    let (scope, last) = rest.rsplit_once('\n').ok_or_else(invalid)?;
+    if scope != token_scope(q) {
         return Err(invalid());
     }
-    Ok(sort.to_string())
+    let (t, seq) = last.split_once(':').ok_or_else(invalid)?;
+    Ok((
+        t.parse().map_err(|_| invalid())?,
+        seq.parse().map_err(|_| invalid())?,
+    ))
+}
+
+fn load_event(tx: &mut (impl ReadTxn + ?Sized), seq: u64) -> Result<Option<Value>, AwsError> {
+    // Retention may have removed the event before its index rows.
+    let Some(record) = tx.get(&event_key(seq))? else {
+        return Ok(None);
+    };
+    Ok(serde_json::from_slice::<StoredEvent>(&record.value)
+        .ok()
+        .map(|s| s.event))
 }
 
 /// Runs a query: the LookupEvents `Events` and the next token.
@@ -144,49 +158,132 @@ pub fn run(
     tx: &mut (impl ReadTxn + ?Sized),
     q: &Query,
 ) -> Result<(Vec<Value>, Option<String>), AwsError> {
+    let cursor = match &q.next_token {
+        Some(t) => Some(decode_token(q, t)?),
+        None => None,
+    };
+    if let Some((attr, value)) = &q.attribute {
+        if attr == "EventId" {
+            return lookup_event_id(tx, q, value, cursor.is_some());
+        }
+    }
     let prefix = match &q.attribute {
         Some((a, v)) => index::attribute_prefix(&q.account, &q.region, a, v),
         None => index::time_prefix(&q.account, &q.region),
     };
-    // Newest first: skip everything newer than `end` (keys sort by inverted time).
-    let mut after = format!("{prefix}{}~", index::time_part(q.end.saturating_add(1)));
-    if let Some(token) = &q.next_token {
-        let from_token = format!("{prefix}{}", decode_token(q, token)?);
-        if from_token > after {
-            after = from_token;
-        }
-    }
-    let mut out = Vec::new();
-    let mut last_sort: Option<String> = None;
+    let upper = cursor.map_or(q.end, |(t, _)| t.min(q.end));
+    // Rows are keyed by their newest event; one spans at most SPAN seconds, so rows newer than
+    // `upper + SPAN` cannot hold an event at or before `upper`.
+    let mut after = format!(
+        "{prefix}{}~",
+        index::time_part(upper.saturating_add(index::SPAN + 1))
+    );
+    let wanted = |e: (i64, u64)| e.0 >= q.start && e.0 <= q.end && cursor.is_none_or(|c| e < c);
+    // Entries seen but not yet safe to return (a later row may hold a newer one).
+    let mut pending: BinaryHeap<(i64, u64)> = BinaryHeap::new();
+    let mut page_out = Page {
+        events: Vec::new(),
+        last: None,
+        max: q.max_results,
+    };
     loop {
-        let page = tx.scan(&prefix, Some(&after), q.max_results + 1)?;
-        let exhausted = page.len() <= q.max_results;
-        for (key, _) in page {
+        let rows = tx.scan(&prefix, Some(&after), 64)?;
+        let exhausted = rows.len() < 64;
+        for (key, record) in rows {
             after.clone_from(&key);
-            let Some((seconds, seq)) = index::decode_sort(&key) else {
+            let Some((row_newest, _)) = index::decode_sort(&key) else {
                 continue;
             };
-            if seconds < q.start {
-                return Ok((out, None));
+            if drain(tx, &mut pending, Some(row_newest), &mut page_out)? {
+                return Ok(page_out.finish(q, true));
             }
-            if out.len() == q.max_results {
-                let next = last_sort.as_deref().map(|s| encode_token(q, s));
-                return Ok((out, next));
+            if row_newest < q.start {
+                let full = drain(tx, &mut pending, None, &mut page_out)?;
+                return Ok(page_out.finish(q, full));
             }
-            // Retention may have removed the event before its index entries.
-            let Some(record) = tx.get(&event_key(seq))? else {
-                continue;
-            };
-            let Ok(stored) = serde_json::from_slice::<StoredEvent>(&record.value) else {
-                continue;
-            };
-            out.push(lookup_event(&stored.event));
-            last_sort = key.rsplit('/').next().map(str::to_string);
+            let entries: Vec<(i64, u64)> =
+                serde_json::from_slice(&record.value).unwrap_or_default();
+            pending.extend(entries.into_iter().filter(|e| wanted(*e)));
         }
         if exhausted {
-            return Ok((out, None));
+            let full = drain(tx, &mut pending, None, &mut page_out)?;
+            return Ok(page_out.finish(q, full));
         }
     }
+}
+
+struct Page {
+    events: Vec<Value>,
+    last: Option<(i64, u64)>,
+    max: usize,
+}
+
+impl Page {
+    fn finish(self, q: &Query, more: bool) -> (Vec<Value>, Option<String>) {
+        let token = if more {
+            self.last.map(|l| encode_token(q, l))
+        } else {
+            None
+        };
+        (self.events, token)
+    }
+}
+
+/// Returns pending entries newer than `bound` (all for `None`), newest first, until the page is
+/// full; `true` when it filled with entries left over.
+fn drain(
+    tx: &mut (impl ReadTxn + ?Sized),
+    pending: &mut BinaryHeap<(i64, u64)>,
+    bound: Option<i64>,
+    page: &mut Page,
+) -> Result<bool, AwsError> {
+    while let Some(&top) = pending.peek() {
+        if bound.is_some_and(|b| top.0 <= b) {
+            break;
+        }
+        if page.events.len() == page.max {
+            return Ok(true);
+        }
+        pending.pop();
+        if let Some(event) = load_event(tx, top.1)? {
+            page.events.push(lookup_event(&event));
+            page.last = Some(top);
+        }
+    }
+    Ok(false)
+}
+
+/// EventId: the id carries the sequence number; the event must also be the caller's, in the
+/// region and time range.
+fn lookup_event_id(
+    tx: &mut (impl ReadTxn + ?Sized),
+    q: &Query,
+    id: &str,
+    continued: bool,
+) -> Result<(Vec<Value>, Option<String>), AwsError> {
+    let Some(seq) = index::seq_of_event_id(id) else {
+        return Ok((Vec::new(), None));
+    };
+    if continued {
+        return Ok((Vec::new(), None));
+    }
+    let Some(event) = load_event(tx, seq)? else {
+        return Ok((Vec::new(), None));
+    };
+    let t = index::event_seconds(&event);
+    let mine = event.get("eventID").and_then(Value::as_str) == Some(id)
+        && event.get("recipientAccountId").and_then(Value::as_str) == Some(q.account.as_str())
+        && index::event_region(&event) == q.region
+        && t >= q.start
+        && t <= q.end;
+    Ok((
+        if mine {
+            vec![lookup_event(&event)]
+        } else {
+            Vec::new()
+        },
+        None,
+    ))
 }
 
 /// LookupEvents' summary of one record, with the record itself as `CloudTrailEvent`.
@@ -239,28 +336,35 @@ mod tests {
     fn event(i: u64, name: &str, t: i64) -> Value {
         let time = OffsetDateTime::from_unix_timestamp(t).unwrap();
         json!({
-            "eventID": format!("id-{i}"), "eventName": name, "readOnly": name.starts_with("Get"),
+            "eventID": format!("id-{i}"), "requestID": format!("id-{i}"), "eventName": name, "readOnly": name.starts_with("Get"),
             "eventSource": "kms.amazonaws.com", "awsRegion": "us-east-1",
             "eventTime": crate::record::format_time(time), "recipientAccountId": "111111111111",
             "userIdentity": {"type": "Root", "accessKeyId": "AKIA1"},
         })
     }
 
-    fn store_events(store: &Store, events: Vec<Value>) {
+    /// Stores events as the writer does, in batches of `batch` events.
+    fn store_events(store: &Store, mut events: Vec<Value>, batch: usize) {
         let mut head = Head::default();
-        let records = chain(&mut head, &events);
-        store
-            .write_blocking(move |tx| {
-                for (seq, key, bytes) in &records {
-                    tx.put(key, bytes, Expect::Absent)?;
-                    let stored: StoredEvent = serde_json::from_slice(bytes).unwrap();
-                    for k in index::index_keys(&stored.event, *seq, "000000000000") {
-                        tx.put(&k, b"", Expect::Any)?;
+        for (i, e) in events.iter_mut().enumerate() {
+            e["eventID"] = index::event_id(i as u64 + 1, [i as u8; 10]).into();
+        }
+        for chunk in events.chunks(batch) {
+            let records = chain(&mut head, chunk);
+            let pairs: Vec<(u64, &Value)> = records.iter().map(|r| r.0).zip(chunk.iter()).collect();
+            let rows = index::batch_rows(&pairs, "000000000000");
+            store
+                .write_blocking(move |tx| {
+                    for (_, key, bytes) in &records {
+                        tx.put(key, bytes, Expect::Absent)?;
                     }
-                }
-                Ok::<_, StoreError>(())
-            })
-            .unwrap();
+                    for (key, bytes) in &rows {
+                        tx.put(key, bytes, Expect::Absent)?;
+                    }
+                    Ok::<_, StoreError>(())
+                })
+                .unwrap();
+        }
     }
 
     fn query(attr: Option<(&str, &str)>, start: i64, end: i64, max: usize) -> Query {
@@ -277,17 +381,30 @@ mod tests {
 
     #[test]
     fn newest_first_with_time_range_attribute_and_pages() {
+        for batch in [1, 4, 7, 30] {
+            check_lookups(batch);
+        }
+    }
+
+    fn check_lookups(batch: usize) {
         let store = Store::open_in_memory().unwrap();
+        // Within a batch, times are out of order (a slow request finishes late).
         let events: Vec<Value> = (1..=30)
             .map(|i| {
                 let name = if i % 3 == 0 { "GetKey" } else { "CreateKey" };
-                event(i, name, 1_000 + i as i64 * 10)
+                let jitter = if i % 2 == 0 { 3 } else { 0 };
+                event(i, name, 1_000 + i as i64 * 10 + jitter)
             })
             .collect();
-        store_events(&store, events);
+        store_events(&store, events, batch);
+        // Test events carry their number in requestID (the writer sets eventID).
         let names = |evs: &[Value]| -> Vec<String> {
             evs.iter()
-                .map(|e| e["EventId"].as_str().unwrap().to_string())
+                .map(|e| {
+                    let r: Value =
+                        serde_json::from_str(e["CloudTrailEvent"].as_str().unwrap()).unwrap();
+                    r["requestID"].as_str().unwrap().to_string()
+                })
                 .collect()
         };
         // All, newest first.
@@ -295,14 +412,14 @@ mod tests {
         let (all, next) = store.read_blocking(move |tx| run(tx, &q)).unwrap();
         assert_eq!(all.len(), 30);
         assert!(next.is_none());
-        assert_eq!(all[0]["EventId"], "id-30");
-        assert_eq!(all[29]["EventId"], "id-1");
-        // Time range: events 10..=20 (t = 1100..=1200).
+        assert_eq!(names(&all)[0], "id-30");
+        assert_eq!(names(&all)[29], "id-1");
+        // Time range [1100, 1200]: events 10..=19 (event 20 is at 1203).
         let q = query(None, 1_100, 1_200, 50);
         let (range, _) = store.read_blocking(move |tx| run(tx, &q)).unwrap();
-        assert_eq!(names(&range).first().unwrap(), "id-20");
+        assert_eq!(names(&range).first().unwrap(), "id-19");
         assert_eq!(names(&range).last().unwrap(), "id-10");
-        assert_eq!(range.len(), 11);
+        assert_eq!(range.len(), 10);
         // Attribute + pages of 4: every GetKey event exactly once.
         let mut seen = Vec::new();
         let mut token = None;
@@ -334,11 +451,22 @@ mod tests {
         let q = query(Some(("ReadOnly", "true")), 0, 10_000, 50);
         let (ro, _) = store.read_blocking(move |tx| run(tx, &q)).unwrap();
         assert_eq!(ro.len(), 10);
-        let q = query(Some(("EventId", "id-7")), 0, 10_000, 50);
+        let id7 = index::event_id(7, [6u8; 10]);
+        let q = query(Some(("EventId", &id7)), 0, 10_000, 50);
         let (one, _) = store.read_blocking(move |tx| run(tx, &q)).unwrap();
         assert_eq!(names(&one), vec!["id-7"]);
         let cte: Value = serde_json::from_str(one[0]["CloudTrailEvent"].as_str().unwrap()).unwrap();
-        assert_eq!(cte["eventID"], "id-7");
+        assert_eq!(cte["eventID"], id7);
         assert_eq!(one[0]["Username"], "root");
+        // A made-up id with a real sequence number finds nothing.
+        let forged = index::event_id(7, [9u8; 10]);
+        let q = query(Some(("EventId", &forged)), 0, 10_000, 50);
+        assert!(
+            store
+                .read_blocking(move |tx| run(tx, &q))
+                .unwrap()
+                .0
+                .is_empty()
+        );
     }
 }

@@ -1,47 +1,49 @@
-//! 90-day retention: a background tick removes the oldest events and their index entries, a
-//! bounded batch per tick, and records where the surviving hash chain starts.
+//! 90-day retention: a background tick removes whole write batches whose newest event is past
+//! the retention period — their events, index rows and manifest — a bounded number per tick, and
+//! records where the surviving hash chain starts (`rampart audit export` verifies from there).
 use rampart_aws_types::AwsError;
 use rampart_store::{Expect, Store, StoreError};
 use time::OffsetDateTime;
 
-use crate::index;
+use crate::index::{BATCH_PREFIX, BatchManifest};
 use crate::lookup::RETENTION_DAYS;
-use crate::stored::{EVENTS_PREFIX, StoredEvent, TAIL_KEY, Tail};
+use crate::stored::{StoredEvent, TAIL_KEY, Tail, event_key};
 
-/// Most events removed by one tick (one transaction).
-const BATCH: usize = 2_000;
+/// Most batches removed by one tick (one transaction).
+const BATCHES_PER_TICK: usize = 16;
 
-/// Removes events older than the retention period; returns how many were removed.
-/// `fallback_account` must be the one the writer indexed account-less events under.
-pub async fn expire(
-    store: &Store,
-    now: OffsetDateTime,
-    days: i64,
-    fallback_account: &str,
-) -> Result<u64, AwsError> {
+/// Removes batches older than `days`; returns how many events were removed.
+pub async fn expire(store: &Store, now: OffsetDateTime, days: i64) -> Result<u64, AwsError> {
     let cutoff = now.unix_timestamp() - days * 86_400;
-    let fallback = fallback_account.to_string();
     let removed = store
         .write(move |tx| {
-            let page = tx.scan(EVENTS_PREFIX, None, BATCH)?;
+            let batches = tx.scan(BATCH_PREFIX, None, BATCHES_PER_TICK)?;
             let mut removed = 0u64;
             let mut tail: Option<Tail> = None;
-            for (key, record) in page {
-                let Ok(stored) = serde_json::from_slice::<StoredEvent>(&record.value) else {
+            for (key, record) in batches {
+                let Ok(m) = serde_json::from_slice::<BatchManifest>(&record.value) else {
                     break;
                 };
-                if index::event_seconds(&stored.event) >= cutoff {
+                if m.newest >= cutoff {
                     break;
                 }
-                for k in index::index_keys(&stored.event, stored.seq, &fallback) {
-                    tx.delete(&k, Expect::Any)?;
+                if let Some(last) = tx.get(&event_key(m.last_seq))? {
+                    if let Ok(s) = serde_json::from_slice::<StoredEvent>(&last.value) {
+                        tail = Some(Tail {
+                            first_seq: m.last_seq + 1,
+                            prev_hash: s.hash,
+                        });
+                    }
+                }
+                for k in &m.keys {
+                    tx.delete(k, Expect::Any)?;
+                }
+                for seq in m.first_seq..=m.last_seq {
+                    if tx.delete(&event_key(seq), Expect::Any)? {
+                        removed += 1;
+                    }
                 }
                 tx.delete(&key, Expect::Any)?;
-                removed += 1;
-                tail = Some(Tail {
-                    first_seq: stored.seq + 1,
-                    prev_hash: stored.hash,
-                });
             }
             if let Some(t) = tail {
                 let bytes = serde_json::to_vec(&t).unwrap_or_default();
@@ -54,10 +56,66 @@ pub async fn expire(
 }
 
 /// The default retention.
-pub async fn expire_default(
-    store: &Store,
-    now: OffsetDateTime,
-    fallback_account: &str,
-) -> Result<u64, AwsError> {
-    expire(store, now, RETENTION_DAYS, fallback_account).await
+pub async fn expire_default(store: &Store, now: OffsetDateTime) -> Result<u64, AwsError> {
+    expire(store, now, RETENTION_DAYS).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index;
+    use crate::stored::{Head, chain};
+    use serde_json::{Value, json};
+
+    #[tokio::test]
+    async fn old_batches_go_with_their_index_rows_and_the_tail_is_recorded() {
+        let store = Store::open_in_memory().unwrap();
+        let mut head = Head::default();
+        let ev = |t: &str| json!({"eventName": "X", "awsRegion": "us-east-1", "recipientAccountId": "111111111111", "eventTime": t});
+        for batch in [
+            vec![ev("2024-01-01T00:00:00Z"), ev("2024-01-01T00:00:01Z")],
+            vec![ev("2024-06-01T00:00:00Z")],
+        ] {
+            let records = chain(&mut head, &batch);
+            let pairs: Vec<(u64, &Value)> = records.iter().map(|r| r.0).zip(batch.iter()).collect();
+            let rows = index::batch_rows(&pairs, "0");
+            store
+                .write(move |tx| {
+                    for (_, k, v) in &records {
+                        tx.put(k, v, Expect::Absent)?;
+                    }
+                    for (k, v) in &rows {
+                        tx.put(k, v, Expect::Absent)?;
+                    }
+                    Ok::<_, StoreError>(())
+                })
+                .await
+                .unwrap();
+        }
+        let now = time::macros::datetime!(2024-06-02 00:00:00 UTC);
+        assert_eq!(expire(&store, now, 90).await.unwrap(), 2);
+        assert_eq!(expire(&store, now, 90).await.unwrap(), 0);
+        let (keys, tail) = store
+            .read(|tx| {
+                let keys: Vec<String> = tx
+                    .scan("", None, 1000)?
+                    .into_iter()
+                    .map(|(k, _)| k)
+                    .collect();
+                Ok::<_, StoreError>((keys, tx.get(TAIL_KEY)?))
+            })
+            .await
+            .unwrap();
+        assert!(!keys.contains(&event_key(1)) && !keys.contains(&event_key(2)));
+        assert!(keys.contains(&event_key(3)));
+        // Only the surviving batch's rows remain: its time row, EventName row and manifest.
+        assert_eq!(
+            keys.iter()
+                .filter(|k| k.contains("/cloudtrail/ev/"))
+                .count(),
+            2
+        );
+        let tail: Tail = serde_json::from_slice(&tail.unwrap().value).unwrap();
+        assert_eq!(tail.first_seq, 3);
+    }
 }

@@ -110,30 +110,37 @@ async fn writer(store: Store, default_account: Arc<String>, mut rx: mpsc::Receiv
     let mut head = load_head(&store).await;
     let mut batch: Vec<Queued> = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
-        let events: Vec<Value> = batch.iter_mut().map(|q| q.event.take()).collect();
+        let mut events: Vec<Value> = batch.iter_mut().map(|q| q.event.take()).collect();
         let mut acks: Vec<oneshot::Sender<bool>> = batch.drain(..).filter_map(|q| q.ack).collect();
+        // The event id carries the sequence number (LookupEvents by EventId reads it directly).
+        for (i, event) in events.iter_mut().enumerate() {
+            let seq = head.seq + 1 + i as u64;
+            let random = ids::random_bytes::<10>().unwrap_or([0; 10]);
+            if let Some(map) = event.as_object_mut() {
+                map.insert("eventID".into(), index::event_id(seq, random).into());
+            }
+        }
         let records = stored::chain(&mut head, &events);
-        let indexed: Arc<Vec<(String, Vec<u8>, Vec<String>)>> = Arc::new(
+        let pairs: Vec<(u64, &Value)> = records.iter().map(|r| r.0).zip(events.iter()).collect();
+        let rows = index::batch_rows(&pairs, &default_account);
+        // Event records must be new (a second writer on the same chain is a bug, not a
+        // reason to overwrite); index rows are this batch's own.
+        let writes: Arc<Vec<(String, Vec<u8>, Expect)>> = Arc::new(
             records
                 .into_iter()
-                .zip(events.iter())
-                .map(|((seq, key, bytes), event)| {
-                    (key, bytes, index::index_keys(event, seq, &default_account))
-                })
+                .map(|(_, key, bytes)| (key, bytes, Expect::Absent))
+                .chain(rows.into_iter().map(|(k, v)| (k, v, Expect::Any)))
                 .collect(),
         );
         let head_json = serde_json::to_vec(&head).unwrap_or_default();
         let mut delay = Duration::from_millis(10);
         loop {
-            let attempt = indexed.clone();
+            let attempt = writes.clone();
             let head_json = head_json.clone();
             let result = store
                 .write(move |tx| {
-                    for (key, value, index_keys) in attempt.iter() {
-                        tx.put(key, value, Expect::Absent)?;
-                        for k in index_keys {
-                            tx.put(k, b"", Expect::Any)?;
-                        }
+                    for (key, value, expect) in attempt.iter() {
+                        tx.put(key, value, expect.clone())?;
                     }
                     tx.put(HEAD_KEY, &head_json, Expect::Any)?;
                     Ok::<_, StoreError>(())
@@ -149,7 +156,7 @@ async fn writer(store: Store, default_account: Arc<String>, mut rx: mpsc::Receiv
                 Err(e) => {
                     // Tell the waiting requests (fail-closed ones fail), keep the events and
                     // retry: later requests back up behind a full queue rather than lose records.
-                    tracing::error!(error = %e, events = indexed.len(), "audit batch could not be written; retrying");
+                    tracing::error!(error = %e, events = events.len(), "audit batch could not be written; retrying");
                     for ack in acks.drain(..) {
                         let _ = ack.send(false);
                     }
@@ -308,8 +315,20 @@ mod tests {
         );
         assert!(
             keys.iter()
-                .any(|k| k.starts_with("123456789012/us-east-1/cloudtrail/ev/EventId/e1/"))
+                .any(|k| k.starts_with("123456789012/us-east-1/cloudtrail/ev/_all/"))
         );
+        assert!(keys.iter().any(|k| k.starts_with(index::BATCH_PREFIX)));
+        // The writer gave the event an id that carries its sequence number.
+        let stored: rampart_cloudtrail::stored::StoredEvent = serde_json::from_slice(
+            &queued_events(&store)
+                .into_iter()
+                .find(|(k, _)| *k == stored::event_key(1))
+                .unwrap()
+                .1,
+        )
+        .unwrap();
+        let id = stored.event["eventID"].as_str().unwrap();
+        assert_eq!(index::seq_of_event_id(id), Some(1));
         drop(sink);
         writer.await.unwrap();
     }
