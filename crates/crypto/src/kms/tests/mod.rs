@@ -4,6 +4,7 @@ mod debug_redaction;
 mod errors;
 mod hmac;
 mod import;
+mod properties;
 mod symmetric;
 
 use std::sync::OnceLock;
