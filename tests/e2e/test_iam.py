@@ -130,7 +130,7 @@ def test_bad_user_input_changes_nothing(iam):
     assert not names & {"many-tags", "reserved-tag", "bad-boundary", "missing-boundary"}
 
 
-def test_pagination_through_250_users(iam):
+def test_pagination_through_250_users(srv, iam):
     for i in range(250):
         iam.create_user(UserName=f"page-{i:03d}", Path="/paged/")
     iam.create_user(UserName="not-paged")
@@ -155,6 +155,30 @@ def test_pagination_through_250_users(iam):
     with pytest.raises(botocore.exceptions.ClientError) as e:
         iam.list_users(Marker="forged-marker")
     assert code(e) == "InvalidInput"
+
+    # The AWS CLI follows Marker/IsTruncated by itself; pages of 30 must still yield all 250.
+    out = srv.cli("--profile", "rampart", "iam", "list-users", "--path-prefix", "/paged/", "--page-size", "30", "--output", "json")
+    names = [u["UserName"] for u in json.loads(out.stdout)["Users"]]
+    assert names == [f"page-{i:03d}" for i in range(250)]
+
+
+def test_concurrent_creates_of_one_name_yield_one_user(iam):
+    import concurrent.futures
+    def attempt(i):
+        try:
+            iam.create_user(UserName="racer" if i % 2 else "RACER")
+            return "ok"
+        except botocore.exceptions.ClientError as e:
+            return code_of(e)
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(attempt, range(16)))
+    assert results.count("ok") == 1
+    assert set(results) == {"ok", "EntityAlreadyExists"}
+    iam.delete_user(UserName="racer")
+
+
+def code_of(err):
+    return err.response["Error"]["Code"]
 
 
 def test_cli_creates_and_lists_users(srv):
