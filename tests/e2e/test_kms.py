@@ -956,3 +956,14 @@ def test_a_grantee_may_pass_on_only_what_it_was_granted(server, kms, account):
     # The grant does not extend to listing or revoking, which only policies can allow.
     assert code(lambda: user.list_grants(KeyId=kid)) == "AccessDeniedException"
     assert code(lambda: user.revoke_grant(KeyId=kid, GrantId=g["GrantId"])) == "AccessDeniedException"
+
+
+def test_request_alias_condition(server, kms):
+    kid = kms.create_key()["KeyMetadata"]["KeyId"]
+    kms.create_alias(AliasName="alias/abac-allowed", TargetKeyId=kid)
+    kms.create_alias(AliasName="alias/abac-other", TargetKeyId=kid)
+    user = new_user(server, "abac-user", policy_doc({"Effect": "Allow", "Action": "kms:Encrypt", "Resource": "*",
+                                                     "Condition": {"StringEquals": {"kms:RequestAlias": "alias/abac-allowed"}}}))
+    assert user.encrypt(KeyId="alias/abac-allowed", Plaintext=b"x")["KeyId"].endswith(kid)
+    assert code(lambda: user.encrypt(KeyId="alias/abac-other", Plaintext=b"x")) == "AccessDeniedException"
+    assert code(lambda: user.encrypt(KeyId=kid, Plaintext=b"x")) == "AccessDeniedException"

@@ -36,6 +36,15 @@ impl Conditions {
         c
     }
 
+    /// [`Conditions::for_key`] plus `kms:RequestAlias` when the request named the key by alias.
+    pub fn for_loaded(ctx: &Ctx, loaded: &crate::ops::Loaded) -> Conditions {
+        let mut c = Conditions::for_key(ctx, &loaded.key);
+        if let Some(alias) = &loaded.request_alias {
+            c.push("kms:RequestAlias", alias);
+        }
+        c
+    }
+
     /// For operations without a key (CreateKey, ListKeys, ...).
     pub fn for_account(ctx: &Ctx) -> Conditions {
         let mut c = Conditions::default();

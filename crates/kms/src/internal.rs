@@ -65,7 +65,7 @@ pub async fn describe_key_for_service(
 ) -> Result<KeyInfo, AwsError> {
     let l = resolve(ctx, service, key_id).await?;
     let via = via_service(service, ctx.region());
-    let mut conds = crate::authz::Conditions::for_key(ctx, &l.key);
+    let mut conds = crate::authz::Conditions::for_loaded(ctx, &l);
     conds.push("kms:ViaService", &via);
     crate::authz::authorize_key(
         ctx,

@@ -53,7 +53,7 @@ fn authorize_target(ctx: &Ctx, operation: &str, target: &Loaded) -> Result<(), A
         ctx,
         operation,
         &target.key,
-        &Conditions::for_key(ctx, &target.key),
+        &Conditions::for_loaded(ctx, &target),
         &[],
         &BTreeMap::new(),
     )
@@ -200,7 +200,7 @@ pub async fn list_aliases(ctx: Arc<Ctx>, input: Value) -> Result<Value, AwsError
                 &ctx,
                 "ListAliases",
                 &l.key,
-                &Conditions::for_key(&ctx, &l.key),
+                &Conditions::for_loaded(&ctx, &l),
                 &[],
                 &BTreeMap::new(),
             )?;
@@ -213,7 +213,7 @@ pub async fn list_aliases(ctx: Arc<Ctx>, input: Value) -> Result<Value, AwsError
     };
     let (account, region) = (ctx.account().to_string(), ctx.region().to_string());
     let prefix = alias_prefix(&account, &region);
-    let limit = i.paging.limit.unwrap_or(100);
+    let limit = i.paging.limit.unwrap_or(50);
     let marker = i.paging.marker;
     let (items, next) = ctx
         .store()

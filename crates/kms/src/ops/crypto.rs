@@ -70,7 +70,7 @@ pub(crate) fn authorize_use(
     extra: &[(&str, &str)],
     usage: KeyUsage,
 ) -> Result<(), AwsError> {
-    let mut conds = Conditions::for_key(ctx, &l.key);
+    let mut conds = Conditions::for_loaded(ctx, &l);
     conds.encryption_context(context);
     for (k, v) in extra {
         conds.push(k, v);
@@ -695,7 +695,7 @@ pub async fn get_public_key(ctx: Arc<Ctx>, input: Value) -> Result<Value, AwsErr
     let i: GetPublicKeyInput = input::parse(input)?;
     check_tokens(&i.grant_tokens)?;
     let l = load(&ctx, &i.key_id, Aliases::Accepted).await?;
-    let conds = Conditions::for_key(&ctx, &l.key);
+    let conds = Conditions::for_loaded(&ctx, &l);
     authorize_key(
         &ctx,
         "GetPublicKey",

@@ -97,7 +97,7 @@ pub async fn create_grant(ctx: Arc<Ctx>, input: Value) -> Result<Value, AwsError
     check_tokens(&i.grant_tokens)?;
     let l = load(&ctx, &i.key_id, Aliases::Refused).await?;
     let constraints = i.constraints.unwrap_or_default();
-    let mut conds = Conditions::for_key(&ctx, &l.key);
+    let mut conds = Conditions::for_loaded(&ctx, &l);
     for op in &i.operations {
         conds.push("kms:GrantOperations", op);
     }
@@ -243,7 +243,7 @@ pub async fn list_grants(ctx: Arc<Ctx>, input: Value) -> Result<Value, AwsError>
         &ctx,
         "ListGrants",
         &l.key,
-        &Conditions::for_key(&ctx, &l.key),
+        &Conditions::for_loaded(&ctx, &l),
         &[],
         &BTreeMap::new(),
     )?;
@@ -409,7 +409,7 @@ fn authorize_retire(ctx: &Ctx, l: &Loaded, grant: &GrantRecord) -> Result<(), Aw
         ctx,
         "RetireGrant",
         &l.key,
-        &Conditions::for_key(ctx, &l.key),
+        &Conditions::for_loaded(ctx, &l),
         &as_grants,
         &BTreeMap::new(),
     )
@@ -443,7 +443,7 @@ pub async fn revoke_grant(ctx: Arc<Ctx>, input: Value) -> Result<Value, AwsError
         &ctx,
         "RevokeGrant",
         &l.key,
-        &Conditions::for_key(&ctx, &l.key),
+        &Conditions::for_loaded(&ctx, &l),
         &[],
         &BTreeMap::new(),
     )?;

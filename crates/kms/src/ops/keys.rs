@@ -239,7 +239,7 @@ pub async fn describe_key(ctx: Arc<Ctx>, input: Value) -> Result<Value, AwsError
         &ctx,
         "DescribeKey",
         &l.key,
-        &Conditions::for_key(&ctx, &l.key),
+        &Conditions::for_loaded(&ctx, &l),
         &l.grants,
         &BTreeMap::new(),
     )?;
@@ -304,7 +304,7 @@ pub async fn load_for_management(
         ctx,
         operation,
         &l.key,
-        &Conditions::for_key(ctx, &l.key),
+        &Conditions::for_loaded(ctx, &l),
         &l.grants,
         &BTreeMap::new(),
     )?;
@@ -445,7 +445,7 @@ pub async fn tag_resource(ctx: Arc<Ctx>, input: Value) -> Result<Value, AwsError
     let i: TagResourceInput = input::parse(input)?;
     let l = load(&ctx, &i.key_id, Aliases::Refused).await?;
     let new_tags = tag_pairs(&i.tags);
-    let mut conds = Conditions::for_key(&ctx, &l.key);
+    let mut conds = Conditions::for_loaded(&ctx, &l);
     conds.request_tags(&new_tags);
     authorize_key(&ctx, "TagResource", &l.key, &conds, &[], &BTreeMap::new())?;
     require_not_pending_deletion(&l.key)?;
@@ -468,7 +468,7 @@ struct UntagResourceInput {
 pub async fn untag_resource(ctx: Arc<Ctx>, input: Value) -> Result<Value, AwsError> {
     let i: UntagResourceInput = input::parse(input)?;
     let l = load(&ctx, &i.key_id, Aliases::Refused).await?;
-    let mut conds = Conditions::for_key(&ctx, &l.key);
+    let mut conds = Conditions::for_loaded(&ctx, &l);
     for k in &i.tag_keys {
         conds.push("aws:TagKeys", k);
     }

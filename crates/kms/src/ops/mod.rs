@@ -28,6 +28,8 @@ pub struct Loaded {
     pub key: KeyRecord,
     pub version: u64,
     pub grants: Vec<GrantRecord>,
+    /// The alias the request named the key by (`kms:RequestAlias`), if it did.
+    pub request_alias: Option<String>,
 }
 
 /// Resolves `given` and reads the key and its grants. An `alias/aws/<service>` of the caller's
@@ -73,6 +75,10 @@ async fn read(ctx: &Ctx, key_ref: KeyRef) -> Result<Loaded, AwsError> {
     ctx.store()
         .read(move |tx| {
             let (key, version) = resolve::load(tx, &key_ref)?;
+            let request_alias = match &key_ref {
+                KeyRef::Alias { name, .. } => Some(name.clone()),
+                KeyRef::Key { .. } => None,
+            };
             let mut grants = Vec::new();
             for (k, r) in tx.scan_all(&key_grant_prefix(&key.account, &key.region, &key.key_id))? {
                 grants.push(records::decode::<GrantRecord>(&k, &r.value)?);
@@ -81,6 +87,7 @@ async fn read(ctx: &Ctx, key_ref: KeyRef) -> Result<Loaded, AwsError> {
                 key,
                 version,
                 grants,
+                request_alias,
             })
         })
         .await
