@@ -778,8 +778,11 @@ def test_import_key_material(kms):
     assert code(lambda: kms.delete_imported_key_material(KeyId=normal)) == "UnsupportedOperationException"
 
 
-def test_imported_material_expires_by_the_background_job(kms):
-    kid = kms.create_key(Origin="EXTERNAL")["KeyMetadata"]["KeyId"]
+def test_imported_material_expires_by_the_background_job(fresh_server):
+    s = fresh_server().start()
+    kms = s.client("kms")
+    md = kms.create_key(Origin="EXTERNAL")["KeyMetadata"]
+    kid = md["KeyId"]
     p = kms.get_parameters_for_import(KeyId=kid, WrappingAlgorithm="RSAES_OAEP_SHA_1", WrappingKeySpec="RSA_2048")
     kms.import_key_material(KeyId=kid, ImportToken=p["ImportToken"], EncryptedKeyMaterial=wrap(p["PublicKey"], "RSAES_OAEP_SHA_1", os.urandom(32)),
                             ValidTo=datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=3))
@@ -789,6 +792,15 @@ def test_imported_material_expires_by_the_background_job(kms):
         time.sleep(0.5)
     assert kms.describe_key(KeyId=kid)["KeyMetadata"]["KeyState"] == "PendingImport"
     assert code(lambda: kms.encrypt(KeyId=kid, Plaintext=b"x")) == "KMSInvalidStateException"
+    # The background action is on the audit trail as an AwsServiceEvent naming the key.
+    assert s.stop() == 0
+    out = s.rampart("audit", "export")
+    assert out.returncode == 0, out.stderr
+    events = [json.loads(line) for line in out.stdout.splitlines() if line.strip()]
+    expired = [e for e in events if e.get("eventType") == "AwsServiceEvent" and e["eventName"] == "DeleteExpiredKeyMaterial"]
+    assert len(expired) == 1, [e["eventName"] for e in events]
+    assert expired[0]["eventSource"] == "kms.amazonaws.com" and expired[0]["userIdentity"]["type"] == "AWSService"
+    assert md["Arn"] in json.dumps(expired[0]["resources"])
 
 
 def test_verify_accepts_signatures_cryptography_made_with_a_data_key_pair(kms, sym):
