@@ -429,3 +429,79 @@ def test_no_secret_value_in_logs_audit_or_store(fresh_server):
             data = p.read_bytes()
             for v in values:
                 assert v.encode() not in data, p.name
+
+
+def test_resource_policy(server, sm):
+    n = name("pol")
+    v = secret_text("pol")
+    arn = sm.create_secret(Name=n, SecretString=v)["ARN"]
+    acct = arn.split(":")[4]
+    public = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": "*", "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]})
+    code, _, _ = err(lambda: sm.put_resource_policy(SecretId=n, ResourcePolicy=public, BlockPublicPolicy=True))
+    assert code == "PublicPolicyException"
+    r = sm.validate_resource_policy(ResourcePolicy=public)
+    assert r["PolicyValidationPassed"] is False and r["ValidationErrors"]
+    code, _, _ = err(lambda: sm.put_resource_policy(SecretId=n, ResourcePolicy="{not json"))
+    assert code == "MalformedPolicyDocumentException"
+    code, _, _ = err(lambda: sm.validate_resource_policy(ResourcePolicy="{not json"))
+    assert code == "MalformedPolicyDocumentException"
+    # A user with no identity policy is let in by the secret's resource policy alone.
+    iam = server.client("iam")
+    user = f"poluser{uuid.uuid4().hex[:6]}"
+    user_arn = iam.create_user(UserName=user)["User"]["Arn"]
+    keys = iam.create_access_key(UserName=user)["AccessKey"]
+    other = server.client("secretsmanager", access_key=keys["AccessKeyId"], secret_key=keys["SecretAccessKey"])
+    code, _, _ = err(lambda: other.describe_secret(SecretId=arn))
+    assert code == "AccessDeniedException"
+    doc = json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": user_arn}, "Action": "secretsmanager:DescribeSecret", "Resource": "*"}]})
+    ok = sm.validate_resource_policy(SecretId=n, ResourcePolicy=doc)
+    assert ok["PolicyValidationPassed"] is True
+    sm.put_resource_policy(SecretId=n, ResourcePolicy=doc, BlockPublicPolicy=True)
+    assert json.loads(sm.get_resource_policy(SecretId=n)["ResourcePolicy"]) == json.loads(doc)
+    assert other.describe_secret(SecretId=arn)["Name"] == n
+    code, _, _ = err(lambda: other.get_secret_value(SecretId=arn))
+    assert code == "AccessDeniedException"
+    sm.delete_resource_policy(SecretId=n)
+    assert "ResourcePolicy" not in sm.get_resource_policy(SecretId=n)
+    code, _, _ = err(lambda: other.describe_secret(SecretId=arn))
+    assert code == "AccessDeniedException"
+
+
+def test_replication(server, sm):
+    west = server.client("secretsmanager", region_name="us-west-2")
+    n = name("repl")
+    v1 = secret_text("repl1")
+    created = sm.create_secret(Name=n, SecretString=v1, AddReplicaRegions=[{"Region": "eu-west-1"}])
+    assert created["ReplicationStatus"][0]["Region"] == "eu-west-1"
+    assert created["ReplicationStatus"][0]["Status"] == "InSync"
+    r = sm.replicate_secret_to_regions(SecretId=n, AddReplicaRegions=[{"Region": "us-west-2"}])
+    assert sorted(x["Region"] for x in r["ReplicationStatus"]) == ["eu-west-1", "us-west-2"]
+    rep = west.describe_secret(SecretId=n)
+    assert rep["PrimaryRegion"] == "us-east-1" and rep["ARN"].split(":")[3] == "us-west-2"
+    assert rep["ARN"].split(":secret:")[1] == created["ARN"].split(":secret:")[1]
+    assert west.get_secret_value(SecretId=n)["SecretString"] == v1
+    # Changes on the primary reach the replica; writes to the replica are refused.
+    v2 = secret_text("repl2")
+    sm.put_secret_value(SecretId=n, SecretString=v2)
+    assert west.get_secret_value(SecretId=n)["SecretString"] == v2
+    assert west.get_secret_value(SecretId=n, VersionStage="AWSPREVIOUS")["SecretString"] == v1
+    code, msg, _ = err(lambda: west.put_secret_value(SecretId=n, SecretString="x"))
+    assert code == "InvalidRequestException" and "replica" in msg
+    code, _, _ = err(lambda: sm.delete_secret(SecretId=n))
+    assert code == "InvalidRequestException"
+    d = sm.describe_secret(SecretId=n)
+    assert sorted(x["Region"] for x in d["ReplicationStatus"]) == ["eu-west-1", "us-west-2"]
+    # Promote the us-west-2 replica; remove the eu-west-1 one.
+    west.stop_replication_to_replica(SecretId=n)
+    west.put_secret_value(SecretId=n, SecretString=secret_text("standalone"))
+    assert "PrimaryRegion" not in west.describe_secret(SecretId=n)
+    r = sm.remove_regions_from_replication(SecretId=n, RemoveReplicaRegions=["eu-west-1"])
+    assert r["ReplicationStatus"] == []
+    eu = server.client("secretsmanager", region_name="eu-west-1")
+    code, _, _ = err(lambda: eu.describe_secret(SecretId=n))
+    assert code == "ResourceNotFoundException"
+    sm.delete_secret(SecretId=n, ForceDeleteWithoutRecovery=True)
+    code, _, _ = err(lambda: sm.replicate_secret_to_regions(SecretId=name("none"), AddReplicaRegions=[{"Region": "eu-west-1"}]))
+    assert code == "ResourceNotFoundException"

@@ -132,6 +132,7 @@ mod tests {
             rotation: Default::default(),
             owning_service: None,
             primary_region: None,
+            replicas: Vec::new(),
         }
     }
 

@@ -17,6 +17,7 @@ pub mod filters;
 pub mod ops;
 pub mod password;
 pub mod record;
+pub mod resource_policy;
 pub mod tick;
 pub mod versions;
 
@@ -50,6 +51,13 @@ pub fn handler(operation: &str) -> Option<Handler> {
         "ListSecrets" => op!(list::list_secrets),
         "BatchGetSecretValue" => op!(batch::batch_get_secret_value),
         "GetRandomPassword" => op!(password::get_random_password),
+        "PutResourcePolicy" => op!(policy::put_resource_policy),
+        "GetResourcePolicy" => op!(policy::get_resource_policy),
+        "DeleteResourcePolicy" => op!(policy::delete_resource_policy),
+        "ValidateResourcePolicy" => op!(policy::validate_resource_policy),
+        "ReplicateSecretToRegions" => op!(replicas::replicate_secret_to_regions),
+        "RemoveRegionsFromReplication" => op!(replicas::remove_regions_from_replication),
+        "StopReplicationToReplica" => op!(replicas::stop_replication_to_replica),
         _ => return None,
     })
 }

@@ -64,6 +64,28 @@ pub struct SecretRecord {
     pub owning_service: Option<String>,
     #[serde(default)]
     pub primary_region: Option<String>,
+    /// On a primary secret: its replicas in other regions.
+    #[serde(default)]
+    pub replicas: Vec<ReplicaStatus>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ReplicaStatus {
+    pub region: String,
+    #[serde(default)]
+    pub kms_key_id: Option<String>,
+    /// `InSync`, `InProgress` or `Failed`.
+    pub status: String,
+    #[serde(default)]
+    pub status_message: Option<String>,
+}
+
+impl SecretRecord {
+    /// A replica is a copy kept in sync from its primary in another region.
+    pub fn is_replica(&self) -> bool {
+        let (_, region) = account_region(&self.arn);
+        self.primary_region.as_deref().is_some_and(|p| p != region)
+    }
 }
 
 /// One version's value: only ciphertext (from Rampart's KMS), never plaintext.

@@ -3,6 +3,8 @@
 pub mod batch;
 pub mod list;
 pub mod password;
+pub mod policy;
+pub mod replicas;
 pub mod secrets;
 pub mod values;
 

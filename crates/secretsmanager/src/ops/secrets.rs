@@ -14,6 +14,16 @@ use super::*;
 use crate::record::{SecretRecord, Tag, ValueRecord, purge_key, secret_arn, secret_key, value_key};
 use crate::versions::{self, CURRENT, PENDING, PREVIOUS};
 
+/// Writes go to the primary; a replica only follows it.
+pub fn refuse_replica(rec: &SecretRecord) -> Result<(), AwsError> {
+    if rec.is_replica() {
+        return Err(error::invalid_request(
+            "Operation not permitted on a replica secret. Call must be made in primary secret's region.",
+        ));
+    }
+    Ok(())
+}
+
 /// Secret names: 1–512 characters of letters, digits and `/_+=.@-`.
 pub fn check_name(name: &str) -> Result<(), AwsError> {
     let ok = !name.is_empty()
@@ -93,11 +103,6 @@ pub async fn create_secret(ctx: Arc<Ctx>, input: Value) -> Result<Value, AwsErro
 
     check_name(&name)?;
     let value = value_from_input(&input)?;
-    if input.get("AddReplicaRegions").is_some() {
-        return Err(AwsError::not_implemented(
-            "CreateSecret with AddReplicaRegions",
-        ));
-    }
     let tags = merge_tags(&[], &new_tags)?;
     let key = secret_key(ctx.account(), ctx.region(), &name);
     let k = key.clone();
@@ -128,6 +133,7 @@ pub async fn create_secret(ctx: Arc<Ctx>, input: Value) -> Result<Value, AwsErro
         rotation: Default::default(),
         owning_service: None,
         primary_region: None,
+        replicas: Vec::new(),
     };
     let mut value_record = None;
     let mut version_id = None;
@@ -166,6 +172,10 @@ pub async fn create_secret(ctx: Arc<Ctx>, input: Value) -> Result<Value, AwsErro
     let mut out = json!({ "ARN": arn, "Name": name });
     if let Some(v) = version_id {
         set(&mut out, "VersionId", json!(v));
+    }
+    if input.get("AddReplicaRegions").is_some() {
+        let status = super::replicas::add_replicas(&ctx, &rec, &input).await?;
+        set(&mut out, "ReplicationStatus", status);
     }
     Ok(out)
 }
@@ -252,6 +262,12 @@ pub fn describe_json(rec: &SecretRecord, include_versions: bool, list_entry: boo
     m.insert("CreatedDate".into(), json!(rec.created));
     if let Some(r) = &rec.primary_region {
         m.insert("PrimaryRegion".into(), json!(r));
+    }
+    if !rec.replicas.is_empty() {
+        m.insert(
+            "ReplicationStatus".into(),
+            super::replicas::status_json(rec),
+        );
     }
     Value::Object(m)
 }
@@ -367,6 +383,7 @@ pub async fn update_secret(ctx: Arc<Ctx>, input: Value) -> Result<Value, AwsErro
     }
     let (rec, _) = resolve(&ctx, "secretsmanager:UpdateSecret", id, &extra).await?;
     refuse_deleted(&rec)?;
+    refuse_replica(&rec)?;
     let value = value_from_input(&input)?;
     let new_key = str_field(&input, "KmsKeyId").map(str::to_string);
     if let Some(k) = &new_key {
@@ -450,6 +467,7 @@ pub async fn update_secret(ctx: Arc<Ctx>, input: Value) -> Result<Value, AwsErro
         .await?;
         set(&mut out, "VersionId", json!(vid));
     }
+    super::replicas::sync_after_change(&ctx, &rec.arn).await;
     ctx.record_resource(&rec.arn, "AWS::SecretsManager::Secret");
     Ok(out)
 }
@@ -457,6 +475,18 @@ pub async fn update_secret(ctx: Arc<Ctx>, input: Value) -> Result<Value, AwsErro
 pub async fn delete_secret(ctx: Arc<Ctx>, input: Value) -> Result<Value, AwsError> {
     let id = str_field(&input, "SecretId").unwrap_or_default();
     let (rec, _) = resolve(&ctx, "secretsmanager:DeleteSecret", id, &[]).await?;
+    refuse_replica(&rec)?;
+    if !rec.replicas.is_empty() {
+        return Err(error::invalid_request(format!(
+            "You can't delete secret {} that still has replica regions [{}].",
+            rec.name,
+            rec.replicas
+                .iter()
+                .map(|r| r.region.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )));
+    }
     let force = input
         .get("ForceDeleteWithoutRecovery")
         .and_then(Value::as_bool)
@@ -545,12 +575,14 @@ pub async fn tag_resource(ctx: Arc<Ctx>, input: Value) -> Result<Value, AwsError
     )
     .await?;
     refuse_deleted(&rec)?;
+    refuse_replica(&rec)?;
     merge_tags(&rec.tags, &new_tags)?;
     modify(&ctx, &rec, move |current, _| {
         current.tags = merge_tags(&current.tags, &new_tags)?;
         Ok(())
     })
     .await?;
+    super::replicas::sync_after_change(&ctx, &rec.arn).await;
     Ok(json!({}))
 }
 
@@ -572,10 +604,12 @@ pub async fn untag_resource(ctx: Arc<Ctx>, input: Value) -> Result<Value, AwsErr
         .collect();
     let (rec, _) = resolve(&ctx, "secretsmanager:UntagResource", id, &conds).await?;
     refuse_deleted(&rec)?;
+    refuse_replica(&rec)?;
     modify(&ctx, &rec, move |current, _| {
         current.tags.retain(|t| !keys.contains(&t.key));
         Ok(())
     })
     .await?;
+    super::replicas::sync_after_change(&ctx, &rec.arn).await;
     Ok(json!({}))
 }

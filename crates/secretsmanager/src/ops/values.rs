@@ -168,6 +168,7 @@ pub async fn put_secret_value(ctx: Arc<Ctx>, input: Value) -> Result<Value, AwsE
         .collect();
     let (rec, _) = resolve(&ctx, "secretsmanager:PutSecretValue", id, &extra).await?;
     refuse_deleted(&rec)?;
+    super::secrets::refuse_replica(&rec)?;
     let Some((bytes, binary)) = value_from_input(&input)? else {
         return Err(error::invalid_request(
             "You must provide either SecretString or SecretBinary.",
@@ -175,6 +176,7 @@ pub async fn put_secret_value(ctx: Arc<Ctx>, input: Value) -> Result<Value, AwsE
     };
     let vid = version_id_from_token(&input)?;
     let stages = super::secrets::add_version(&ctx, &rec, &vid, &bytes, binary, stages).await?;
+    super::replicas::sync_after_change(&ctx, &rec.arn).await;
     ctx.record_resource(&rec.arn, "AWS::SecretsManager::Secret");
     Ok(json!({ "ARN": rec.arn, "Name": rec.name, "VersionId": vid, "VersionStages": stages }))
 }
@@ -235,6 +237,7 @@ pub async fn update_secret_version_stage(ctx: Arc<Ctx>, input: Value) -> Result<
     let extra = vec![("secretsmanager:VersionStage".to_string(), stage.clone())];
     let (rec, _) = resolve(&ctx, "secretsmanager:UpdateSecretVersionStage", id, &extra).await?;
     refuse_deleted(&rec)?;
+    super::secrets::refuse_replica(&rec)?;
     let remove = str_field(&input, "RemoveFromVersionId").map(str::to_string);
     let move_to = str_field(&input, "MoveToVersionId").map(str::to_string);
     let now = epoch(ctx.now());
@@ -249,6 +252,7 @@ pub async fn update_secret_version_stage(ctx: Arc<Ctx>, input: Value) -> Result<
         Ok(())
     })
     .await?;
+    super::replicas::sync_after_change(&ctx, &rec.arn).await;
     ctx.record_resource(&rec.arn, "AWS::SecretsManager::Secret");
     Ok(json!({ "ARN": rec.arn, "Name": rec.name }))
 }
