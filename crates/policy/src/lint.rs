@@ -26,7 +26,7 @@ pub enum Severity {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Finding {
     pub severity: Severity,
-    /// A stable code such as `INVALID_ACTION` or `UNKNOWN_CONDITION_KEY`.
+    /// A stable code such as `INVALID_ACTION` (Access Analyzer's issue code where it has one).
     pub code: &'static str,
     /// The statement (0-based) the finding is about, if any.
     pub statement: Option<usize>,
@@ -223,10 +223,20 @@ fn lint_statement(i: usize, s: &Statement, vars: bool, cat: &Catalogue, out: &mu
     for c in &s.conditions {
         let known = cat.condition_key(&c.key);
         if known.is_none() && !cat.is_unassociated_prefix(&c.key) {
+            // Access Analyzer's codes for keys no service documents.
+            let global = c
+                .key
+                .get(..4)
+                .is_some_and(|p| p.eq_ignore_ascii_case("aws:"));
+            let code = if global {
+                "INVALID_GLOBAL_CONDITION_KEY"
+            } else {
+                "INVALID_SERVICE_CONDITION_KEY"
+            };
             push(
                 out,
-                Severity::Warning,
-                "UNKNOWN_CONDITION_KEY",
+                Severity::Error,
+                code,
                 i,
                 format!(
                     "The condition key {} is not documented for any service.",
@@ -236,11 +246,20 @@ fn lint_statement(i: usize, s: &Statement, vars: bool, cat: &Catalogue, out: &mu
         }
         if let Some(t) = known {
             match (c.qualifier, t.is_multivalued()) {
-                (Some(_), false) if c.operator != Operator::Null => {
+                (Some(q), false) if c.operator != Operator::Null => {
+                    let (severity, code) = match q {
+                        SetQualifier::ForAllValues => (
+                            Severity::SecurityWarning,
+                            "FORALLVALUES_WITH_SINGLE_VALUED_KEY",
+                        ),
+                        SetQualifier::ForAnyValue => {
+                            (Severity::Warning, "FORANYVALUE_WITH_SINGLE_VALUED_KEY")
+                        }
+                    };
                     push(
                         out,
-                        Severity::Warning,
-                        "SET_OPERATOR_WITH_SINGLE_VALUED_KEY",
+                        severity,
+                        code,
                         i,
                         format!(
                             "{} uses a set operator with the single-valued key {}; this can \

@@ -131,7 +131,7 @@ fn condition_key_findings() {
     let c = codes(&stmt(
         r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"StringEquals":{"s3:nonsense":"x"}}}"#,
     ));
-    assert_eq!(c, ["UNKNOWN_CONDITION_KEY"]);
+    assert_eq!(c, ["INVALID_SERVICE_CONDITION_KEY"]);
     let c = codes(&stmt(
         r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"StringEquals":{"aws:PrincipalTag/Team":"x","accounts.google.com:aud":"y"}}}"#,
     ));
@@ -139,7 +139,15 @@ fn condition_key_findings() {
     let c = codes(&stmt(
         r#"{"Effect":"Allow","Action":"s3:GetObject","Resource":"*","Condition":{"ForAnyValue:StringEquals":{"aws:SourceVpc":"vpc-1"}}}"#,
     ));
-    assert_eq!(c, ["SET_OPERATOR_WITH_SINGLE_VALUED_KEY"]);
+    assert_eq!(c, ["FORANYVALUE_WITH_SINGLE_VALUED_KEY"]);
+    let c = codes(&stmt(
+        r#"{"Effect":"Deny","Action":"s3:GetObject","Resource":"*","Condition":{"ForAllValues:StringEquals":{"aws:SourceVpc":"vpc-1"}}}"#,
+    ));
+    assert_eq!(c, ["FORALLVALUES_WITH_SINGLE_VALUED_KEY"]);
+    let c = codes(&stmt(
+        r#"{"Effect":"Deny","Action":"s3:GetObject","Resource":"*","Condition":{"StringEquals":{"aws:SourceVpcc":"vpc-1"}}}"#,
+    ));
+    assert_eq!(c, ["INVALID_GLOBAL_CONDITION_KEY"]);
     let c = codes(&stmt(
         r#"{"Effect":"Deny","Action":"s3:GetObject","Resource":"*","Condition":{"StringEquals":{"aws:TagKeys":"a"}}}"#,
     ));
