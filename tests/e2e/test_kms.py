@@ -979,3 +979,18 @@ def test_request_alias_condition(server, kms):
     assert user.encrypt(KeyId="alias/abac-allowed", Plaintext=b"x")["KeyId"].endswith(kid)
     assert code(lambda: user.encrypt(KeyId="alias/abac-other", Plaintext=b"x")) == "AccessDeniedException"
     assert code(lambda: user.encrypt(KeyId=kid, Plaintext=b"x")) == "AccessDeniedException"
+
+
+def test_resource_aliases_condition_follows_alias_changes(server, kms):
+    a = kms.create_key()["KeyMetadata"]["KeyId"]
+    b = kms.create_key()["KeyMetadata"]["KeyId"]
+    kms.create_alias(AliasName="alias/team-red/app", TargetKeyId=a)
+    user = new_user(server, "alias-abac", policy_doc({"Effect": "Allow", "Action": "kms:Encrypt", "Resource": "*",
+                                                      "Condition": {"ForAnyValue:StringLike": {"kms:ResourceAliases": "alias/team-red/*"}}}))
+    assert user.encrypt(KeyId=a, Plaintext=b"x")
+    assert code(lambda: user.encrypt(KeyId=b, Plaintext=b"x")) == "AccessDeniedException"
+    kms.update_alias(AliasName="alias/team-red/app", TargetKeyId=b)
+    assert user.encrypt(KeyId=b, Plaintext=b"x")
+    assert code(lambda: user.encrypt(KeyId=a, Plaintext=b"x")) == "AccessDeniedException"
+    kms.delete_alias(AliasName="alias/team-red/app")
+    assert code(lambda: user.encrypt(KeyId=b, Plaintext=b"x")) == "AccessDeniedException"

@@ -22,7 +22,8 @@ pub struct Conditions(Vec<(String, String)>);
 
 impl Conditions {
     /// The keys every operation on `key` supplies: `kms:CallerAccount`, `kms:KeySpec`,
-    /// `kms:KeyUsage`, `kms:KeyOrigin`, `kms:KeyManager` (AWS's names) and `aws:ResourceTag/*`.
+    /// `kms:KeyUsage`, `kms:KeyOrigin`, `kms:KeyManager` (AWS's names), `kms:ResourceAliases` and
+    /// `aws:ResourceTag/*`.
     pub fn for_key(ctx: &Ctx, key: &KeyRecord) -> Conditions {
         let mut c = Conditions::default();
         c.push("kms:CallerAccount", ctx.account());
@@ -32,6 +33,9 @@ impl Conditions {
         c.push("kms:KeyManager", &key.key_manager);
         for (k, v) in &key.tags {
             c.push(&format!("aws:ResourceTag/{k}"), v);
+        }
+        for alias in &key.aliases {
+            c.push("kms:ResourceAliases", alias);
         }
         c
     }

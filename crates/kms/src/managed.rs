@@ -56,7 +56,7 @@ pub async fn ensure(ctx: &Ctx, alias_name: &str) -> Result<(), AwsError> {
     let now = ctx.now().unix_timestamp();
     let key_id = rampart_aws_types::ids::request_id()?;
     let material = KeyMaterial::generate(KeySpec::SYMMETRIC_DEFAULT)?;
-    let key = new_key_record(
+    let mut key = new_key_record(
         &ctx.node.master_key,
         NewKey {
             account: &account,
@@ -76,6 +76,7 @@ pub async fn ensure(ctx: &Ctx, alias_name: &str) -> Result<(), AwsError> {
         Some(&material),
     )?;
     let alias_name = alias_name.to_string();
+    key.aliases = vec![alias_name.clone()];
     ctx.store()
         .write(move |tx| {
             let alias_key = alias_store_key(&account, &region, &alias_name);

@@ -92,6 +92,9 @@ pub struct KeyRecord {
     pub on_demand_rotations: u32,
     #[serde(default)]
     pub import: Option<ImportInfo>,
+    /// The key's aliases, kept in step by the alias operations (`kms:ResourceAliases`).
+    #[serde(default)]
+    pub aliases: Vec<String>,
 }
 
 impl KeyRecord {

@@ -16,7 +16,7 @@ use super::keys::refuse_aws_managed;
 use super::{Loaded, Paging, load, now_secs, page_output, require_not_pending_deletion};
 use crate::authz::{Conditions, authorize_account, authorize_key};
 use crate::error;
-use crate::record::{AliasRecord, KeyRecord, alias_prefix, alias_store_key};
+use crate::record::{AliasRecord, KeyRecord, alias_prefix, alias_store_key, get_key, put_key};
 use crate::resolve::{Aliases, alias_arn};
 
 /// AWS's alias name rules beyond the model's pattern.
@@ -103,10 +103,32 @@ pub async fn create_alias(ctx: Arc<Ctx>, input: Value) -> Result<Value, AwsError
                 last_updated_date: now,
             };
             records::put(tx, &key, &alias, Expect::Absent)?;
-            Ok(())
+            link(tx, &account, &region, &key_id, &name, true)
         })
         .await?;
     Ok(json!({}))
+}
+
+/// Adds `alias` to (or removes it from) the key's own alias list, in the alias's transaction.
+fn link(
+    tx: &mut dyn rampart_store::Txn,
+    account: &str,
+    region: &str,
+    key_id: &str,
+    alias: &str,
+    add: bool,
+) -> Result<(), AwsError> {
+    let Some((old, version)) = get_key(tx, account, region, key_id)? else {
+        return Ok(());
+    };
+    let mut new = old.clone();
+    new.aliases.retain(|a| a != alias);
+    if add {
+        new.aliases.push(alias.to_string());
+        new.aliases.sort();
+    }
+    put_key(tx, Some(&old), &new, Expect::Version(version))?;
+    Ok(())
 }
 
 /// UpdateAlias may only move an alias between keys of the same type and usage.
@@ -143,10 +165,11 @@ pub async fn update_alias(ctx: Arc<Ctx>, input: Value) -> Result<Value, AwsError
             let key = alias_store_key(&account, &region, &name);
             let (mut alias, version) = records::get::<AliasRecord>(tx, &key)?
                 .ok_or_else(|| error::alias_not_found(&alias_arn(&region, &account, &name)))?;
+            link(tx, &account, &region, &alias.target_key_id, &name, false)?;
             alias.target_key_id = key_id.clone();
             alias.last_updated_date = now;
             records::put(tx, &key, &alias, Expect::Version(version))?;
-            Ok::<_, AwsError>(())
+            link(tx, &account, &region, &key_id, &name, true)
         })
         .await?;
     Ok(json!({}))
@@ -174,10 +197,12 @@ pub async fn delete_alias(ctx: Arc<Ctx>, input: Value) -> Result<Value, AwsError
     );
     ctx.store()
         .write(move |tx| {
-            if !tx.delete(&alias_store_key(&account, &region, &name), Expect::Any)? {
+            let key = alias_store_key(&account, &region, &name);
+            let Some((alias, _)) = records::get::<AliasRecord>(tx, &key)? else {
                 return Err(error::alias_not_found(&alias_arn(&region, &account, &name)));
-            }
-            Ok(())
+            };
+            tx.delete(&key, Expect::Any)?;
+            link(tx, &account, &region, &alias.target_key_id, &name, false)
         })
         .await?;
     Ok(json!({}))

@@ -79,6 +79,7 @@ pub fn new_key_record(
         rotation: None,
         on_demand_rotations: 0,
         import: external.then(ImportInfo::default),
+        aliases: Vec::new(),
     })
 }
 
