@@ -166,7 +166,14 @@ impl Catalogue {
             {
                 let (name, ty) = k.rsplit_once('=').unwrap_or((k, "String"));
                 let ty = KeyType::parse(ty);
-                let lower = name.to_lowercase();
+                let mut lower = name.to_lowercase();
+                // Some services spell the tag placeholder literally (`ResourceTag/tag-key`) or
+                // leave it off (`ResourceTag/`).
+                if let Some(stem) = lower.strip_suffix("/tag-key") {
+                    lower = format!("{stem}/${{tagkey}}");
+                } else if lower.ends_with('/') {
+                    lower.push_str("${tagkey}");
+                }
                 if lower.contains("${") || lower.contains('<') {
                     svc.key_patterns
                         .push((Matcher::lowercase(&template_to_glob(&lower)), ty));
