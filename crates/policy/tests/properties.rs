@@ -360,7 +360,7 @@ proptest! {
         if let Some(b) = shuffled.boundary.as_mut() { b.reverse(); }
         if let Some(s) = shuffled.session.as_mut() { s.reverse(); }
         if let Some(res) = shuffled.resource.as_mut() { res.reverse(); }
-        if let Some(l) = shuffled.scp.as_mut() { for p in l.iter_mut() { p.reverse(); } }
+        if let Some(l) = shuffled.scp.as_mut() { for p in l.iter_mut() { p.reverse(); } l.reverse(); }
         prop_assert_eq!(outcome(&shuffled, &r), before);
     }
 
