@@ -53,7 +53,7 @@ fn authorize_target(ctx: &Ctx, operation: &str, target: &Loaded) -> Result<(), A
         ctx,
         operation,
         &target.key,
-        &Conditions::for_loaded(ctx, &target),
+        &Conditions::for_loaded(ctx, target),
         &[],
         &BTreeMap::new(),
     )

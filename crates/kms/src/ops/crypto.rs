@@ -70,7 +70,7 @@ pub(crate) fn authorize_use(
     extra: &[(&str, &str)],
     usage: KeyUsage,
 ) -> Result<(), AwsError> {
-    let mut conds = Conditions::for_loaded(ctx, &l);
+    let mut conds = Conditions::for_loaded(ctx, l);
     conds.encryption_context(context);
     for (k, v) in extra {
         conds.push(k, v);

@@ -409,7 +409,7 @@ fn authorize_retire(ctx: &Ctx, l: &Loaded, grant: &GrantRecord) -> Result<(), Aw
         ctx,
         "RetireGrant",
         &l.key,
-        &Conditions::for_loaded(ctx, &l),
+        &Conditions::for_loaded(ctx, l),
         &as_grants,
         &BTreeMap::new(),
     )
