@@ -74,13 +74,16 @@ fn load_oidc(
 }
 
 pub async fn create_oidc_provider(ctx: Arc<Ctx>, input: Value) -> Result<Value, AwsError> {
-    let url = oidc_url(required(&input, "Url")?)?;
+    let raw_url = required(&input, "Url")?.to_string();
     let account = ctx.account().to_string();
-    let arn = format!("arn:aws:iam::{account}:oidc-provider/{url}");
+    let shown = raw_url.strip_prefix("https://").unwrap_or(&raw_url);
+    let arn = format!("arn:aws:iam::{account}:oidc-provider/{shown}");
     let tags = input_tags(&input)?;
     let mut conds = Conds::new();
     conds.request_tags(&tags);
     ctx.authorize("iam:CreateOpenIDConnectProvider", &arn, &conds.refs())?;
+    let url = oidc_url(&raw_url)?;
+    let arn = format!("arn:aws:iam::{account}:oidc-provider/{url}");
     let tags = merge_tags(&[], &tags)?;
     let client_ids = list_member(&input, "ClientIDList");
     if client_ids.len() > MAX_CLIENT_IDS {
