@@ -12,6 +12,7 @@ mod assume_role;
 pub mod credentials;
 mod mfa;
 mod oidc_keys;
+mod saml;
 pub mod session;
 mod tokens;
 mod web_identity;
@@ -27,6 +28,7 @@ pub fn handler(operation: &str) -> Option<Handler> {
         "GetCallerIdentity" => get_caller_identity,
         "AssumeRole" => assume_role::assume_role,
         "AssumeRoleWithWebIdentity" => web_identity::assume_role_with_web_identity,
+        "AssumeRoleWithSAML" => saml::assume_role_with_saml,
         "GetSessionToken" => tokens::get_session_token,
         "GetFederationToken" => tokens::get_federation_token,
         "GetAccessKeyInfo" => get_access_key_info,
