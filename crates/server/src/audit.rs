@@ -251,7 +251,8 @@ pub fn event(trace: &Trace, error: Option<&AwsError>) -> Value {
         .as_ref()
         .map(|p| p.account.as_str())
         .or(trace.key_account.as_deref());
-    let event_id = ids::request_id().unwrap_or_default();
+    // The writer assigns the real id (it carries the sequence number).
+    let event_id = "";
     record::api_call_event(&ApiCall {
         time: trace.now,
         event_source: &source,
@@ -267,7 +268,7 @@ pub fn event(trace: &Trace, error: Option<&AwsError>) -> Value {
             _ => None,
         },
         request_id: &trace.request_id,
-        event_id: &event_id,
+        event_id,
         read_only: is_read_only(&name),
         resources: &trace.resources,
         recipient_account: recipient,
