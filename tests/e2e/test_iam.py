@@ -860,3 +860,18 @@ def test_service_linked_roles(iam, account):
     with pytest.raises(botocore.exceptions.ClientError) as e:
         iam.get_role(RoleName=r["RoleName"])
     assert code(e) == "NoSuchEntity"
+
+
+def test_cli_writes_the_mfa_qr_code_and_seed(srv, iam, tmp_path):
+    png = tmp_path / "qr.png"
+    srv.cli("--profile", "rampart", "iam", "create-virtual-mfa-device", "--virtual-mfa-device-name", "cli-phone",
+            "--outfile", str(png), "--bootstrap-method", "QRCodePNG")
+    assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+    seed = tmp_path / "seed.txt"
+    srv.cli("--profile", "rampart", "iam", "create-virtual-mfa-device", "--virtual-mfa-device-name", "cli-phone2",
+            "--outfile", str(seed), "--bootstrap-method", "Base32StringSeed")
+    text = seed.read_text().strip()
+    assert len(text) == 64 and set(text) <= set("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+    for d in iam.list_virtual_mfa_devices()["VirtualMFADevices"]:
+        if d["SerialNumber"].endswith(("/cli-phone", "/cli-phone2")):
+            iam.delete_virtual_mfa_device(SerialNumber=d["SerialNumber"])
