@@ -96,25 +96,32 @@ pub fn with_grants(policy: &str, grants: &[&GrantRecord], action: &str) -> Strin
         return policy.to_string();
     };
     let extra = grants.iter().map(|g| {
-        let mut statement = serde_json::json!({
-            "Sid": format!("KmsGrant{}", g.grant_id),
-            "Effect": "Allow",
-            "Principal": { "AWS": g.grantee_principal },
-            "Action": action,
-            "Resource": "*",
-        });
+        let mut statement = serde_json::Map::new();
+        statement.insert("Sid".into(), format!("KmsGrant{}", g.grant_id).into());
+        statement.insert("Effect".into(), "Allow".into());
+        statement.insert(
+            "Principal".into(),
+            serde_json::json!({ "AWS": g.grantee_principal }),
+        );
+        statement.insert("Action".into(), action.into());
+        statement.insert("Resource".into(), "*".into());
         if action == "kms:CreateGrant" {
             // A grantee may pass on only what it was granted: the new grant's operations must be
             // among this grant's, and a constrained grant only begets constrained grants.
-            let mut condition = serde_json::json!({
-                "ForAllValues:StringEquals": { "kms:GrantOperations": g.operations },
-            });
+            let mut condition = serde_json::Map::new();
+            condition.insert(
+                "ForAllValues:StringEquals".into(),
+                serde_json::json!({ "kms:GrantOperations": g.operations }),
+            );
             if g.constraint_subset.is_some() || g.constraint_equals.is_some() {
-                condition["Null"] = serde_json::json!({ "kms:GrantConstraintType": "false" });
+                condition.insert(
+                    "Null".into(),
+                    serde_json::json!({ "kms:GrantConstraintType": "false" }),
+                );
             }
-            statement["Condition"] = condition;
+            statement.insert("Condition".into(), Value::Object(condition));
         }
-        statement
+        Value::Object(statement)
     });
     if let Some(obj) = doc.as_object_mut() {
         let statements = match obj.remove("Statement") {

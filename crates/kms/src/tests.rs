@@ -521,8 +521,11 @@ async fn metadata_states_and_errors_through_the_handlers() {
 }
 
 /// Allows what the root-only seam allows, and remembers every question it was asked.
+/// (action, resource, conditions, resource policy) of one question.
+type Question = (String, String, Vec<(String, String)>, Option<String>);
+
 #[derive(Default)]
-struct Recording(std::sync::Mutex<Vec<(String, String, Vec<(String, String)>, Option<String>)>>);
+struct Recording(std::sync::Mutex<Vec<Question>>);
 
 impl rampart_services::Authorizer for Recording {
     fn authorize(&self, r: &rampart_services::AuthzRequest<'_>) -> rampart_services::Decision {
