@@ -10,13 +10,19 @@ use std::sync::Arc;
 
 use libfuzzer_sys::fuzz_target;
 use rampart_policy::{
-    decide, evaluate, ContextValue, OrgPolicies, Policy, PolicyKind, PolicySet, Principal,
-    RequestContext, ResourceMode,
+    ContextValue, OrgPolicies, Policy, PolicyKind, PolicySet, Principal, RequestContext,
+    ResourceMode, decide, evaluate,
 };
 
-fn compiled(part: Option<&[u8]>, kind: PolicyKind, name: &str) -> Option<Arc<rampart_policy::CompiledPolicy>> {
+fn compiled(
+    part: Option<&[u8]>,
+    kind: PolicyKind,
+    name: &str,
+) -> Option<Arc<rampart_policy::CompiledPolicy>> {
     let text = std::str::from_utf8(part?).ok()?;
-    Policy::parse(text, kind).ok().map(|p| Arc::new(p.compile(name)))
+    Policy::parse(text, kind)
+        .ok()
+        .map(|p| Arc::new(p.compile(name)))
 }
 
 fuzz_target!(|data: &[u8]| {
@@ -40,11 +46,19 @@ fuzz_target!(|data: &[u8]| {
     let mut lines = request.lines();
     let action = lines.next().unwrap_or("s3:GetObject");
     let resource = lines.next().unwrap_or("arn:aws:s3:::bucket/key");
-    for (i, mode) in [ResourceMode::Standard, ResourceMode::KeyPolicy].into_iter().enumerate() {
+    for (i, mode) in [ResourceMode::Standard, ResourceMode::KeyPolicy]
+        .into_iter()
+        .enumerate()
+    {
         set.resource_mode = mode;
         let principal = if i == 0 {
-            Principal::user("arn:aws:iam::111122223333:user/alice", "111122223333", "alice", "AIDA")
-                .with_tag("team", "blue")
+            Principal::user(
+                "arn:aws:iam::111122223333:user/alice",
+                "111122223333",
+                "alice",
+                "AIDA",
+            )
+            .with_tag("team", "blue")
         } else {
             Principal::role_session(
                 "arn:aws:sts::111122223333:assumed-role/dev/s",

@@ -4,7 +4,7 @@
 
 use libfuzzer_sys::fuzz_target;
 use rampart_policy::{
-    evaluate, Policy, PolicyKind, PolicySet, Principal, RequestContext, ResourceMode,
+    Policy, PolicyKind, PolicySet, Principal, RequestContext, ResourceMode, evaluate,
 };
 use std::sync::Arc;
 
@@ -33,8 +33,13 @@ fuzz_target!(|data: &[u8]| {
             }
             _ => set.identity.push(compiled),
         }
-        let alice = Principal::user("arn:aws:iam::111122223333:user/alice", "111122223333", "alice", "AIDA")
-            .with_tag("team", "blue");
+        let alice = Principal::user(
+            "arn:aws:iam::111122223333:user/alice",
+            "111122223333",
+            "alice",
+            "AIDA",
+        )
+        .with_tag("team", "blue");
         let ctx = RequestContext::new(alice, "s3:GetObject", "arn:aws:s3:::bucket/home/alice/x")
             .with_time(1_767_225_600)
             .with("s3:prefix", "home/alice/")
