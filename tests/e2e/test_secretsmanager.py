@@ -415,11 +415,19 @@ def test_no_secret_value_in_logs_audit_or_store(fresh_server):
     sm.batch_get_secret_value(SecretIdList=[n])
     code, msg, _ = err(lambda: sm.create_secret(Name=n, SecretString=values[0]))
     assert values[0] not in msg
+    # A rotation's new value must not leak either (the rotator's work, and its audit events).
+    sm.rotate_secret(SecretId=n, RotationLambdaARN="arn:aws:lambda:us-east-1:000000000000:function:rampart-random-password")
+    deadline = time.time() + 20
+    while "LastRotatedDate" not in sm.describe_secret(SecretId=n):
+        assert time.time() < deadline
+        time.sleep(0.2)
+    values.append(sm.get_secret_value(SecretId=n)["SecretString"])
     assert s.stop() == 0
     out = s.rampart("audit", "export")
     assert out.returncode == 0, out.stderr
     events = [json.loads(l) for l in out.stdout.splitlines() if l.strip()]
     assert any(e["eventSource"] == "secretsmanager.amazonaws.com" and e["eventName"] == "GetSecretValue" for e in events)
+    assert any(e["eventName"] == "RotationSucceeded" for e in events)
     everything = out.stdout + s.all_logs()
     for v in values:
         assert v not in everything
@@ -505,3 +513,229 @@ def test_replication(server, sm):
     sm.delete_secret(SecretId=n, ForceDeleteWithoutRecovery=True)
     code, _, _ = err(lambda: sm.replicate_secret_to_regions(SecretId=name("none"), AddReplicaRegions=[{"Region": "eu-west-1"}]))
     assert code == "ResourceNotFoundException"
+
+
+# --- Rotation -----------------------------------------------------------------------------
+
+import http.server
+import os
+import subprocess
+import urllib.parse
+
+RANDOM_ROTATOR = "arn:aws:lambda:us-east-1:000000000000:function:rampart-random-password"
+PG_ROTATOR = "arn:aws:lambda:us-east-1:000000000000:function:rampart-postgresql-single-user"
+WEBHOOK_ROTATOR = "arn:aws:lambda:us-east-1:000000000000:function:rampart-webhook"
+
+
+def wait_rotated(sm, n, before=None, timeout=20):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        d = sm.describe_secret(SecretId=n)
+        if "LastRotatedDate" in d and (before is None or d["LastRotatedDate"] != before):
+            return d
+        time.sleep(0.2)
+    raise AssertionError("the secret was not rotated in time")
+
+
+def test_rotation_random_password(sm):
+    n = name("rot")
+    old = {"username": "app", "password": secret_text("rotold")}
+    first = sm.create_secret(Name=n, SecretString=json.dumps(old))["VersionId"]
+    r = sm.rotate_secret(SecretId=n, RotationLambdaARN=RANDOM_ROTATOR, RotationRules={"AutomaticallyAfterDays": 30})
+    token = r["VersionId"]
+    d = wait_rotated(sm, n)
+    assert d["RotationEnabled"] is True and d["RotationLambdaARN"] == RANDOM_ROTATOR
+    assert d["RotationRules"]["AutomaticallyAfterDays"] == 30 and "NextRotationDate" in d
+    assert d["VersionIdsToStages"] == {token: ["AWSCURRENT"], first: ["AWSPREVIOUS"]}
+    new = json.loads(sm.get_secret_value(SecretId=n)["SecretString"])
+    assert new["username"] == "app" and new["password"] != old["password"] and len(new["password"]) == 32
+    assert json.loads(sm.get_secret_value(SecretId=n, VersionStage="AWSPREVIOUS")["SecretString"]) == old
+    # A plain-string secret gets a whole new password.
+    n2 = name("rot")
+    sm.create_secret(Name=n2, SecretString=secret_text("plain"))
+    sm.rotate_secret(SecretId=n2, RotationLambdaARN=RANDOM_ROTATOR, RotationRules={"ScheduleExpression": "rate(4 hours)"})
+    wait_rotated(sm, n2)
+    assert not sm.get_secret_value(SecretId=n2)["SecretString"].startswith("s3cr3t-")
+
+
+def test_rotation_schedule_and_cancel(sm):
+    n = name("sched")
+    sm.create_secret(Name=n, SecretString=secret_text("sched"))
+    code, _, _ = err(lambda: sm.rotate_secret(SecretId=n))
+    assert code == "InvalidRequestException"
+    code, _, _ = err(lambda: sm.rotate_secret(SecretId=n, RotationLambdaARN="arn:aws:lambda:us-east-1:1:function:mine"))
+    assert code == "InvalidParameterException"
+    for bad in [{"ScheduleExpression": "rate(1 hours)"}, {"ScheduleExpression": "cron(0 16 * * * *)"},
+                {"ScheduleExpression": "rate(1 days)", "Duration": "25h"},
+                {"AutomaticallyAfterDays": 2, "ScheduleExpression": "rate(4 hours)"}]:
+        code, _, _ = err(lambda: sm.rotate_secret(SecretId=n, RotationLambdaARN=RANDOM_ROTATOR, RotationRules=bad, RotateImmediately=False))
+        assert code in ("InvalidParameterException", "ValidationException"), bad
+    r = sm.rotate_secret(SecretId=n, RotationLambdaARN=RANDOM_ROTATOR, RotateImmediately=False,
+                         RotationRules={"ScheduleExpression": "cron(0 16 1,15 * ? *)", "Duration": "2h"})
+    assert "VersionId" not in r
+    d = sm.describe_secret(SecretId=n)
+    assert d["RotationEnabled"] is True and "LastRotatedDate" not in d
+    nxt = d["NextRotationDate"]
+    assert nxt.day in (1, 15) and nxt.hour == 16 and nxt.minute == 0
+    c = sm.cancel_rotate_secret(SecretId=n)
+    assert c["Name"] == n
+    d = sm.describe_secret(SecretId=n)
+    assert d["RotationEnabled"] is False and "NextRotationDate" not in d
+
+
+def pg_url():
+    return os.environ.get("RAMPART_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def psql(sql):
+    return subprocess.run(["psql", pg_url(), "-At", "-c", sql], capture_output=True, text=True, timeout=30)
+
+
+@pytest.fixture
+def postgres():
+    try:
+        p = psql("select 1")
+        ok = p.returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        ok = False
+    if not ok:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL at {pg_url()} is unreachable (CI=true)")
+        pytest.skip(f"PostgreSQL at {pg_url()} is unreachable")
+    return urllib.parse.urlparse(pg_url())
+
+
+def test_rotation_postgresql_user(sm, postgres):
+    user = f"rot_{uuid.uuid4().hex[:8]}"
+    old_pw = secret_text("pgold")
+    assert psql(f"CREATE USER {user} WITH PASSWORD '{old_pw}'").returncode == 0
+    try:
+        before = psql(f"SELECT rolpassword FROM pg_authid WHERE rolname = '{user}'").stdout.strip()
+        assert before.startswith("SCRAM-SHA-256$") or before.startswith("md5")
+        creds = {"engine": "postgres", "host": postgres.hostname or "127.0.0.1", "port": postgres.port or 5432,
+                 "username": user, "password": old_pw, "dbname": "postgres"}
+        n = name("pg")
+        sm.create_secret(Name=n, SecretString=json.dumps(creds))
+        sm.rotate_secret(SecretId=n, RotationLambdaARN=PG_ROTATOR)
+        wait_rotated(sm, n)
+        new = json.loads(sm.get_secret_value(SecretId=n)["SecretString"])
+        PLAINTEXTS.append(new["password"])
+        assert new["password"] != old_pw and new["username"] == user
+        after = psql(f"SELECT rolpassword FROM pg_authid WHERE rolname = '{user}'").stdout.strip()
+        assert after and after != before, "ALTER USER did not change the stored password"
+        # The stored verifier is the new password's: PostgreSQL verifies it for us.
+        check = psql(f"SELECT rolpassword = '{after}' FROM pg_authid WHERE rolname = '{user}'")
+        assert check.stdout.strip() == "t"
+        # A secret without credentials fails at createSecret and AWSCURRENT stays.
+        bad = name("pgbad")
+        sm.create_secret(Name=bad, SecretString="not-json")
+        sm.rotate_secret(SecretId=bad, RotationLambdaARN=PG_ROTATOR)
+        time.sleep(2.5)
+        assert sm.get_secret_value(SecretId=bad)["SecretString"] == "not-json"
+        assert "LastRotatedDate" not in sm.describe_secret(SecretId=bad)
+    finally:
+        psql(f"DROP USER IF EXISTS {user}")
+
+
+class Hook:
+    """A webhook rotator endpoint that records the steps it is sent."""
+
+    def __init__(self, fail_step=None, slow_step=None, slow_seconds=0):
+        self.steps = []
+        self.fail_step, self.slow_step, self.slow_seconds = fail_step, slow_step, slow_seconds
+        hook = self
+
+        class H(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["content-length"])))
+                hook.steps.append(body)
+                if body["Step"] == hook.slow_step and hook.slow_seconds:
+                    time.sleep(hook.slow_seconds)
+                    hook.slow_seconds = 0
+                code = 500 if body["Step"] == hook.fail_step else 200
+                answer = {}
+                if body["Step"] == "createSecret":
+                    answer = {"SecretString": "from-webhook-" + body["ClientRequestToken"]}
+                data = json.dumps(answer).encode()
+                self.send_response(code)
+                self.send_header("content-length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *a):
+                pass
+
+        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/rotate"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def names(self):
+        return [s["Step"] for s in self.steps]
+
+
+def test_rotation_webhook_success_and_failure(sm):
+    hook = Hook()
+    n = name("hook")
+    first = sm.create_secret(Name=n, SecretString=secret_text("hook"),
+                             Tags=[{"Key": "rampart:rotation-webhook", "Value": hook.url}])["VersionId"]
+    token = sm.rotate_secret(SecretId=n, RotationLambdaARN=WEBHOOK_ROTATOR)["VersionId"]
+    wait_rotated(sm, n)
+    assert hook.names() == ["createSecret", "setSecret", "testSecret", "finishSecret"]
+    assert all(s["ClientRequestToken"] == token for s in hook.steps)
+    assert hook.steps[1]["PendingSecretString"] == f"from-webhook-{token}"
+    assert sm.get_secret_value(SecretId=n)["SecretString"] == f"from-webhook-{token}"
+    # testSecret fails: AWSCURRENT stays, finishSecret is never sent, a new attempt is accepted.
+    bad = Hook(fail_step="testSecret")
+    n2 = name("hookfail")
+    v = secret_text("hookfail")
+    sm.create_secret(Name=n2, SecretString=v, Tags=[{"Key": "rampart:rotation-webhook", "Value": bad.url}])
+    t2 = sm.rotate_secret(SecretId=n2, RotationLambdaARN=WEBHOOK_ROTATOR)["VersionId"]
+    deadline = time.time() + 15
+    while bad.names()[-1:] != ["testSecret"] and time.time() < deadline:
+        time.sleep(0.2)
+    time.sleep(1.0)
+    assert bad.names() == ["createSecret", "setSecret", "testSecret"]
+    assert sm.get_secret_value(SecretId=n2)["SecretString"] == v
+    stages = sm.describe_secret(SecretId=n2)["VersionIdsToStages"]
+    assert stages[t2] == ["AWSPENDING"] and "LastRotatedDate" not in sm.describe_secret(SecretId=n2)
+    bad.fail_step = None
+    t3 = sm.rotate_secret(SecretId=n2)["VersionId"]
+    wait_rotated(sm, n2)
+    assert sm.get_secret_value(SecretId=n2)["SecretString"] == f"from-webhook-{t3}"
+
+
+def test_rotation_resumes_after_kill_9(fresh_server):
+    s = fresh_server().start()
+    sm = s.client("secretsmanager")
+    hook = Hook(slow_step="setSecret", slow_seconds=3)
+    n = name("restart")
+    sm.create_secret(Name=n, SecretString=secret_text("restart"), Tags=[{"Key": "rampart:rotation-webhook", "Value": hook.url}])
+    token = sm.rotate_secret(SecretId=n, RotationLambdaARN=WEBHOOK_ROTATOR)["VersionId"]
+    deadline = time.time() + 10
+    while "setSecret" not in hook.names() and time.time() < deadline:
+        time.sleep(0.05)
+    assert hook.names() == ["createSecret", "setSecret"]
+    s.stop(sig=signal.SIGKILL)
+    s.start()
+    sm = s.client("secretsmanager")
+    wait_rotated(sm, n, timeout=30)
+    assert sm.get_secret_value(SecretId=n)["SecretString"] == f"from-webhook-{token}"
+    # After the restart the job resumed at setSecret (createSecret was recorded as done).
+    assert hook.names()[:2] == ["createSecret", "setSecret"] and hook.names()[-1] == "finishSecret"
+    assert hook.names().count("createSecret") == 1
+
+
+def test_caching_library_sees_a_rotation(server, sm):
+    from aws_secretsmanager_caching import SecretCache, SecretCacheConfig
+    n = name("cacherot")
+    v = secret_text("cacherot")
+    sm.create_secret(Name=n, SecretString=v)
+    cache = SecretCache(config=SecretCacheConfig(secret_refresh_interval=2), client=sm)
+    assert cache.get_secret_string(n) == v
+    sm.rotate_secret(SecretId=n, RotationLambdaARN=RANDOM_ROTATOR)
+    wait_rotated(sm, n)
+    rotated = sm.get_secret_value(SecretId=n)["SecretString"]
+    deadline = time.time() + 10
+    while cache.get_secret_string(n) != rotated:
+        assert time.time() < deadline, "the cache never saw the rotated value"
+        time.sleep(0.3)

@@ -18,6 +18,9 @@ pub mod ops;
 pub mod password;
 pub mod record;
 pub mod resource_policy;
+pub mod rotation;
+pub mod rotators;
+pub mod schedule;
 pub mod tick;
 pub mod versions;
 
@@ -58,6 +61,8 @@ pub fn handler(operation: &str) -> Option<Handler> {
         "ReplicateSecretToRegions" => op!(replicas::replicate_secret_to_regions),
         "RemoveRegionsFromReplication" => op!(replicas::remove_regions_from_replication),
         "StopReplicationToReplica" => op!(replicas::stop_replication_to_replica),
+        "RotateSecret" => op!(rotate::rotate_secret),
+        "CancelRotateSecret" => op!(rotate::cancel_rotate_secret),
         _ => return None,
     })
 }

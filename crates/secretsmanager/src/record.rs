@@ -11,6 +11,7 @@ use crate::versions::Versions;
 
 pub const SERVICE: &str = "secretsmanager";
 pub const PURGE_PREFIX: &str = "sys/secretsmanager/purge/";
+pub const ROTATE_PREFIX: &str = "sys/secretsmanager/rotate/";
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Tag {
@@ -32,6 +33,17 @@ pub struct RotationState {
     pub last_rotated: Option<f64>,
     #[serde(default)]
     pub next_rotation: Option<f64>,
+    /// The token (version id) of the rotation under way, and the next of its four steps.
+    #[serde(default)]
+    pub in_progress: Option<String>,
+    #[serde(default)]
+    pub step: u8,
+    /// When the secret's entry in the rotation index is due (to move or remove it).
+    #[serde(default)]
+    pub due_at: Option<i64>,
+    /// The last failed attempt: step, message, time.
+    #[serde(default)]
+    pub last_failure: Option<serde_json::Value>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -124,6 +136,14 @@ pub fn value_key(account: &str, region: &str, name: &str, version_id: &str) -> S
 pub fn purge_key(at: i64, account: &str, region: &str, name: &str) -> String {
     format!(
         "{PURGE_PREFIX}{:012}/{account}/{region}/{}",
+        at.max(0),
+        keys::escape(name)
+    )
+}
+
+pub fn rotate_key(at: i64, account: &str, region: &str, name: &str) -> String {
+    format!(
+        "{ROTATE_PREFIX}{:012}/{account}/{region}/{}",
         at.max(0),
         keys::escape(name)
     )
@@ -226,6 +246,9 @@ pub fn delete_secret(tx: &mut (impl Txn + ?Sized), rec: &SecretRecord) -> Result
     tx.delete_prefix(&value_prefix(account, region, &rec.name))?;
     if let Some(at) = rec.purge_at {
         tx.delete(&purge_key(at, account, region, &rec.name), Expect::Any)?;
+    }
+    if let Some(at) = rec.rotation.due_at {
+        tx.delete(&rotate_key(at, account, region, &rec.name), Expect::Any)?;
     }
     Ok(())
 }

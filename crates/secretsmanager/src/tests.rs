@@ -251,3 +251,66 @@ async fn more_than_100_versions_drop_the_oldest_deprecated_values() {
         .unwrap();
     assert_eq!(cur["SecretString"], json!("v105"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_tick_rotates_and_reschedules() {
+    let n = node();
+    let t0 = OffsetDateTime::now_utc();
+    call_at(
+        &n,
+        t0,
+        "CreateSecret",
+        json!({"Name": "r", "SecretString": "{\"username\":\"u\",\"password\":\"old\"}"}),
+    )
+    .await
+    .unwrap();
+    let r = call_at(
+        &n,
+        t0,
+        "RotateSecret",
+        json!({"SecretId": "r",
+               "RotationLambdaARN": "arn:aws:lambda:us-east-1:1:function:rampart-random-password",
+               "RotationRules": {"ScheduleExpression": "rate(1 days)"}}),
+    )
+    .await
+    .unwrap();
+    let token = r["VersionId"].as_str().unwrap().to_string();
+    // Nothing has rotated before the tick runs.
+    let cur = call(&n, "GetSecretValue", json!({"SecretId": "r"}))
+        .await
+        .unwrap();
+    assert!(cur["SecretString"].as_str().unwrap().contains("old"));
+    crate::tick::run(n.clone(), t0).await.unwrap();
+    let cur = call(&n, "GetSecretValue", json!({"SecretId": "r"}))
+        .await
+        .unwrap();
+    assert_eq!(cur["VersionId"], json!(token));
+    assert!(!cur["SecretString"].as_str().unwrap().contains("old"));
+    let d = call(&n, "DescribeSecret", json!({"SecretId": "r"}))
+        .await
+        .unwrap();
+    let next = d["NextRotationDate"].as_f64().unwrap() as i64;
+    let midnight = (t0.unix_timestamp() / 86_400 + 1) * 86_400;
+    assert_eq!(next, midnight);
+    // The next window rotates again, with a fresh version.
+    crate::tick::run(
+        n.clone(),
+        t0 + time::Duration::days(1) + time::Duration::seconds(1),
+    )
+    .await
+    .unwrap();
+    let again = call(&n, "GetSecretValue", json!({"SecretId": "r"}))
+        .await
+        .unwrap();
+    assert_ne!(again["VersionId"], json!(token));
+    assert_eq!(
+        call(
+            &n,
+            "GetSecretValue",
+            json!({"SecretId": "r", "VersionStage": "AWSPREVIOUS"})
+        )
+        .await
+        .unwrap()["VersionId"],
+        json!(token)
+    );
+}

@@ -1,4 +1,5 @@
-//! The background job: purges secrets whose recovery window is over. It walks the purge index
+//! The background job: purges secrets whose recovery window is over, then runs due rotations
+//! (`crate::rotation`). It walks the purge index
 //! (`sys/secretsmanager/purge/EPOCH/...`) from the oldest entry and stops at the first one in the
 //! future. Each purge is one transaction that re-reads the secret (a restored secret is left
 //! alone), so running twice changes nothing.
@@ -33,6 +34,11 @@ fn parse_entry(key: &str) -> Option<(i64, String, String, String)> {
 }
 
 pub async fn run(node: Node, now: OffsetDateTime) -> Result<(), AwsError> {
+    purge(&node, now).await?;
+    crate::rotation::run_due(&node, now).await
+}
+
+async fn purge(node: &Node, now: OffsetDateTime) -> Result<(), AwsError> {
     let now_s = now.unix_timestamp();
     let due: Vec<String> = node
         .store

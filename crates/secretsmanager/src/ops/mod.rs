@@ -5,6 +5,7 @@ pub mod list;
 pub mod password;
 pub mod policy;
 pub mod replicas;
+pub mod rotate;
 pub mod secrets;
 pub mod values;
 
