@@ -913,6 +913,8 @@ def test_no_plaintext_or_key_material_in_logs_audit_or_errors(fresh_server):
     events = [json.loads(line) for line in out.stdout.splitlines() if line.strip()]
     kms_events = [e for e in events if e["eventSource"] == "kms.amazonaws.com"]
     assert len(kms_events) >= 12
+    created = [e for e in kms_events if e["eventName"] == "CreateKey"][0]
+    assert kid in json.dumps(created.get("resources", [])), created
     enc = [e for e in kms_events if e["eventName"] == "Encrypt" and "errorCode" not in e][0]
     assert enc["requestParameters"]["Plaintext"] == "HIDDEN_DUE_TO_SECURITY_REASONS"
     assert any(r.get("ARN", r.get("arn", "")).endswith(kid) for r in enc.get("resources", [])), enc

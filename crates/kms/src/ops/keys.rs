@@ -203,6 +203,7 @@ pub async fn create_key(ctx: Arc<Ctx>, input: Value) -> Result<Value, AwsError> 
     ctx.store()
         .write(move |tx| put_key(tx, None, &stored, Expect::Absent))
         .await?;
+    ctx.record_resource(&key.arn, "AWS::KMS::Key");
     Ok(json!({ "KeyMetadata": key_metadata(&key) }))
 }
 
