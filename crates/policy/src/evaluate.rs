@@ -5,6 +5,7 @@
 //! 1. an explicit deny in any applicable policy denies;
 //! 2. SCPs must allow at every level of the OU path (not for the management account or
 //!    service-linked roles); RCPs likewise for the resource's account;
+//!    a VPC endpoint policy, when the request came through one, must allow too;
 //! 3. the root user is allowed within its account (KMS-style keys excepted);
 //! 4. same account: the identity side (identity policies, intersected with a permissions
 //!    boundary and session policies) OR the resource policy allows. A resource policy naming the
@@ -28,6 +29,7 @@ use crate::document::Effect;
 pub enum PolicyType {
     ServiceControlPolicy,
     ResourceControlPolicy,
+    VpcEndpoint,
     ResourceBased,
     IdentityBased,
     PermissionsBoundary,
@@ -40,6 +42,7 @@ impl PolicyType {
         match self {
             PolicyType::ServiceControlPolicy => "service control policy",
             PolicyType::ResourceControlPolicy => "resource control policy",
+            PolicyType::VpcEndpoint => "VPC endpoint policy",
             PolicyType::ResourceBased => "resource-based policy",
             PolicyType::IdentityBased => "identity-based policy",
             PolicyType::PermissionsBoundary => "permissions boundary",
@@ -177,6 +180,9 @@ pub struct PolicySet {
     pub scp: Option<OrgPolicies>,
     /// Resource control policies for the resource's account.
     pub rcp: Option<OrgPolicies>,
+    /// The policy of the VPC endpoint the request came through, if any (parse it as
+    /// `PolicyKind::Resource`). It must allow the request; a deny in it wins.
+    pub vpc_endpoint: Option<Arc<CompiledPolicy>>,
     /// The resource-based policy of the resource, if any.
     pub resource: Option<Arc<CompiledPolicy>>,
     pub resource_mode: ResourceMode,
@@ -345,6 +351,18 @@ fn run<S: Sink>(
         rcp_allows = allow;
     }
 
+    let mut vpce_allows = true;
+    if let Some(v) = set.vpc_endpoint.as_ref().filter(|_| !service_caller) {
+        let g = group(PolicyType::VpcEndpoint, std::iter::once(v), ctx, sink);
+        if g.deny {
+            note_deny(PolicyType::VpcEndpoint, &mut explicit);
+            if !S::FULL {
+                return (Outcome::ExplicitDeny, explicit);
+            }
+        }
+        vpce_allows = g.allow.is_some();
+    }
+
     let resource = match &set.resource {
         Some(r) => {
             let g = group(PolicyType::ResourceBased, std::iter::once(r), ctx, sink);
@@ -411,6 +429,9 @@ fn run<S: Sink>(
             Outcome::ImplicitDeny,
             Some(PolicyType::ResourceControlPolicy),
         );
+    }
+    if !vpce_allows {
+        return (Outcome::ImplicitDeny, Some(PolicyType::VpcEndpoint));
     }
 
     let allow = (Outcome::Allow, None);

@@ -194,6 +194,9 @@ fn policy_set(case: &Map<String, Value>) -> Result<PolicySet, String> {
     if let Some(r) = case.get("resource_policy") {
         set.resource = Some(compile(r, PolicyKind::Resource, "resource")?);
     }
+    if let Some(r) = case.get("vpc_endpoint_policy") {
+        set.vpc_endpoint = Some(compile(r, PolicyKind::Resource, "vpce")?);
+    }
     if let Some(r) = case.get("trust_policy") {
         set.resource = Some(compile(r, PolicyKind::RoleTrust, "trust")?);
         set.resource_mode = ResourceMode::RoleTrust;
@@ -222,6 +225,7 @@ fn policy_type(s: &str) -> PolicyType {
         "IdentityBased" => PolicyType::IdentityBased,
         "PermissionsBoundary" => PolicyType::PermissionsBoundary,
         "SessionPolicy" => PolicyType::SessionPolicy,
+        "VpcEndpoint" => PolicyType::VpcEndpoint,
         other => panic!("unknown policy type {other}"),
     }
 }

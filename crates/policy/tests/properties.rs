@@ -227,6 +227,7 @@ fn build(m: &Model) -> PolicySet {
             .as_ref()
             .map(|p| compile(p, PolicyKind::Resource, "resource")),
         rcp: None,
+        vpc_endpoint: None,
         resource_mode: ResourceMode::Standard,
     }
 }
