@@ -633,3 +633,40 @@ async fn the_authorizer_sees_kms_condition_keys_and_via_service() {
         .unwrap();
     assert!(conds.contains(&("aws:ResourceTag/team".into(), "blue".into())));
 }
+
+#[test]
+fn due_keys_sort_by_time_and_parse_back() {
+    let a = crate::record::due_key(99, "rotate", ACCOUNT, "us-east-1", "k1");
+    let b = crate::record::due_key(1_000, "delete", ACCOUNT, "us-east-1", "k2");
+    assert!(a < b, "the index is ordered by time");
+    let (at, action, account, region, key) = crate::tick::parse_due(&b).unwrap();
+    assert_eq!(
+        (
+            at,
+            action.as_str(),
+            account.as_str(),
+            region.as_str(),
+            key.as_str()
+        ),
+        (1_000, "delete", ACCOUNT, "us-east-1", "k2")
+    );
+    assert!(crate::tick::parse_due("sys/kms/due/x/delete/a/b/c").is_none());
+    assert!(crate::tick::parse_due("other/prefix").is_none());
+    // Negative times are clamped rather than breaking the order.
+    assert!(crate::record::due_key(-5, "expire", ACCOUNT, "r", "k") < a);
+}
+
+#[test]
+fn envelopes_split_only_when_whole() {
+    use crate::internal::split_envelope;
+    let (blob, sealed) = split_envelope(b"\x01plain blob").unwrap();
+    assert_eq!((blob, sealed), (&b"\x01plain blob"[..], None));
+    let (blob, sealed) = split_envelope(b"\xe1\x00\x03abcdef").unwrap();
+    assert_eq!((blob, sealed), (&b"abc"[..], Some(&b"def"[..])));
+    for bad in [&b"\xe1"[..], b"\xe1\x00", b"\xe1\x00\x05abc"] {
+        assert_eq!(
+            split_envelope(bad).unwrap_err().code,
+            "InvalidCiphertextException"
+        );
+    }
+}
