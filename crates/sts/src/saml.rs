@@ -181,13 +181,20 @@ pub fn assume_role_with_saml(ctx: Arc<Ctx>, input: Value) -> HandlerFuture {
             ctx.mark_unauthenticated();
             return Err(invalid("Specified provider doesn't exist"));
         };
+        let now = ctx.now().unix_timestamp();
+        if provider.valid_until.is_some_and(|until| now >= until) {
+            // The metadata's validUntil has passed: the provider no longer vouches for anyone.
+            ctx.mark_unauthenticated();
+            return Err(invalid(
+                "Invalid SAML response: the SAML provider's metadata has expired (ValidUntil).",
+            ));
+        }
         let Some(idp) = metadata::parse(&provider.metadata_document) else {
             ctx.mark_unauthenticated();
             return Err(invalid(
                 "Invalid SAML response: the provider's metadata cannot be read.",
             ));
         };
-        let now = ctx.now().unix_timestamp();
         let claims = response::verify_response(&xml, &idp, now).map_err(|r| {
             ctx.mark_unauthenticated();
             reject(r)

@@ -386,6 +386,59 @@ mod tests {
     }
 
     #[test]
+    fn a_comment_inside_a_signed_value_does_not_truncate_it() {
+        // Without-comments canonicalization ignores the comment, so the signature still holds;
+        // the value read must still be the whole text, not the part before the comment.
+        let t = SIGNXML.replacen(">alice</saml:NameID>", ">ali<!---->ce</saml:NameID>", 1);
+        assert_ne!(t, SIGNXML);
+        assert_eq!(check(&t).unwrap().subject, "alice");
+        let t = SIGNXML.replacen(
+            ">alice@example.com</saml:AttributeValue>",
+            ">alice@example.com<!---->.evil</saml:AttributeValue>",
+            1,
+        );
+        assert!(is_invalid(check(&t)));
+    }
+
+    #[test]
+    fn random_mutations_never_panic_and_never_verify_other_content() {
+        // A deterministic generator flips, deletes and duplicates bytes of signed responses.
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let reference = check(SIGNXML).unwrap();
+        for xml in [SIGNXML, SHA1_COMMENTS, INCLUSIVE] {
+            for _ in 0..400 {
+                let mut bytes = xml.as_bytes().to_vec();
+                let at = (next() as usize) % bytes.len();
+                match next() % 3 {
+                    0 => bytes[at] = (next() % 128) as u8,
+                    1 => {
+                        bytes.remove(at);
+                    }
+                    _ => {
+                        let b = bytes[at];
+                        bytes.insert(at, b);
+                    }
+                }
+                let Ok(mutated) = String::from_utf8(bytes) else {
+                    continue;
+                };
+                // Whatever still verifies must carry exactly the signed claims (a mutation in
+                // ignorable places, such as whitespace between attributes, may verify).
+                if let Ok(c) = check(&mutated) {
+                    assert_eq!(c.subject, reference.subject);
+                    assert_eq!(c.attributes, reference.attributes);
+                }
+            }
+        }
+    }
+
+    #[test]
     fn a_certificate_not_in_the_metadata_is_refused() {
         let other = metadata::parse(OTHER_METADATA).unwrap();
         assert!(matches!(
