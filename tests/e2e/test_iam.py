@@ -875,3 +875,49 @@ def test_cli_writes_the_mfa_qr_code_and_seed(srv, iam, tmp_path):
     for d in iam.list_virtual_mfa_devices()["VirtualMFADevices"]:
         if d["SerialNumber"].endswith(("/cli-phone", "/cli-phone2")):
             iam.delete_virtual_mfa_device(SerialNumber=d["SerialNumber"])
+
+
+def make_certificate_pem():
+    """A real self-signed certificate, made with the `cryptography` package the suite pins."""
+    import datetime
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "rampart-test")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now)
+            .not_valid_after(now + datetime.timedelta(days=30)).sign(key, hashes.SHA256()))
+    return cert.public_bytes(serialization.Encoding.PEM).decode()
+
+
+def test_signing_certificates_and_service_credentials(iam):
+    iam.create_user(UserName="cert-user")
+    pem = make_certificate_pem()
+    c = iam.upload_signing_certificate(UserName="cert-user", CertificateBody=pem)["Certificate"]
+    assert c["Status"] == "Active" and c["UserName"] == "cert-user"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        iam.upload_signing_certificate(UserName="cert-user", CertificateBody=pem)
+    assert code(e) == "DuplicateCertificate"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        iam.upload_signing_certificate(UserName="cert-user", CertificateBody="not a certificate")
+    assert code(e) == "MalformedCertificate"
+    iam.update_signing_certificate(UserName="cert-user", CertificateId=c["CertificateId"], Status="Inactive")
+    listed = iam.list_signing_certificates(UserName="cert-user")["Certificates"]
+    assert [(x["CertificateId"], x["Status"]) for x in listed] == [(c["CertificateId"], "Inactive")]
+
+    cred = iam.create_service_specific_credential(UserName="cert-user", ServiceName="codecommit.amazonaws.com")["ServiceSpecificCredential"]
+    assert cred["ServiceUserName"].startswith("cert-user-at-") and len(cred["ServicePassword"]) == 44
+    reset = iam.reset_service_specific_credential(UserName="cert-user", ServiceSpecificCredentialId=cred["ServiceSpecificCredentialId"])["ServiceSpecificCredential"]
+    assert reset["ServicePassword"] != cred["ServicePassword"]
+    listed = iam.list_service_specific_credentials(UserName="cert-user")["ServiceSpecificCredentials"]
+    assert "ServicePassword" not in listed[0]
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        iam.delete_user(UserName="cert-user")
+    assert code(e) == "DeleteConflict"
+
+    iam.delete_service_specific_credential(UserName="cert-user", ServiceSpecificCredentialId=cred["ServiceSpecificCredentialId"])
+    iam.delete_signing_certificate(UserName="cert-user", CertificateId=c["CertificateId"])
+    iam.delete_user(UserName="cert-user")

@@ -143,7 +143,12 @@ pub fn build(tx: &mut dyn ReadTxn, account: &str) -> Result<String, AwsError> {
         ];
         row.extend(key_columns(tx, u.access_keys.first())?);
         row.extend(key_columns(tx, u.access_keys.get(1))?);
-        row.extend(["false", "N/A", "false", "N/A"].map(String::from));
+        for i in 0..2 {
+            match u.signing_certificates.get(i) {
+                Some(c) => row.extend([(c.status == "Active").to_string(), iso(c.upload_date)]),
+                None => row.extend(["false".to_string(), "N/A".to_string()]),
+            }
+        }
         out.push_str(&row.iter().map(|f| field(f)).collect::<Vec<_>>().join(","));
         out.push('\n');
     }
@@ -204,6 +209,60 @@ pub async fn get_credential_report(ctx: Arc<Ctx>, _input: Value) -> Result<Value
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rows_reflect_users_passwords_keys_and_certificates() {
+        use crate::model::{LoginProfile, SigningCertificateRecord, entity_arn, user_key};
+        use rampart_store::Store;
+        let store = Store::open_in_memory().unwrap();
+        let acct = "111122223333";
+        let user = UserRecord {
+            name: "a,b".into(),
+            user_id: "AIDAX".into(),
+            path: "/".into(),
+            arn: entity_arn(acct, "user", "/", "a,b"),
+            create_date: 1_700_000_000,
+            tags: vec![],
+            permissions_boundary: None,
+            inline_policies: Default::default(),
+            attached_policies: vec![],
+            groups: vec![],
+            access_keys: vec![],
+            mfa_devices: vec!["arn:aws:iam::111122223333:mfa/x".into()],
+            login_profile: Some(LoginProfile {
+                password_hash: String::new(),
+                create_date: 1_700_000_000,
+                password_reset_required: false,
+                password_last_changed: 1_700_000_100,
+                previous_hashes: vec![],
+            }),
+            password_last_used: None,
+            signing_certificates: vec![SigningCertificateRecord {
+                certificate_id: "C1".into(),
+                certificate_body: String::new(),
+                status: "Active".into(),
+                upload_date: 1_700_000_200,
+            }],
+            service_specific_credentials: vec![],
+        };
+        store
+            .write_blocking(move |tx| {
+                records::put(tx, &user_key(acct, "a,b"), &user, Expect::Absent)?;
+                Ok::<_, AwsError>(())
+            })
+            .unwrap();
+        let csv = store.read_blocking(|tx| build(tx, acct)).unwrap();
+        let lines: Vec<&str> = csv.lines().collect();
+        assert_eq!(lines.len(), 3);
+        assert_eq!(lines[0], COLUMNS.join(","));
+        assert!(lines[1].starts_with("<root_account>,arn:aws:iam::111122223333:root,"));
+        // A name with a comma is quoted; then: created, password on, never used, changed,
+        // no rotation, MFA on, no keys, cert 1 active.
+        assert_eq!(
+            lines[2],
+            "\"a,b\",\"arn:aws:iam::111122223333:user/a,b\",2023-11-14T22:13:20+00:00,true,no_information,2023-11-14T22:15:00+00:00,N/A,true,false,N/A,N/A,N/A,N/A,false,N/A,N/A,N/A,N/A,true,2023-11-14T22:16:40+00:00,false,N/A"
+        );
+    }
 
     #[test]
     fn times_and_fields_look_like_aws() {

@@ -36,6 +36,7 @@ pub mod tagging;
 mod tests;
 pub mod totp;
 mod usage;
+mod user_credentials;
 mod users;
 mod util;
 
@@ -160,6 +161,15 @@ operations! {
     "DeleteServiceLinkedRole" => service_linked_roles::delete_service_linked_role,
     "GetServiceLinkedRoleDeletionStatus" => service_linked_roles::get_service_linked_role_deletion_status,
     "GetMFADevice" => mfa::get_mfa_device,
+    "UploadSigningCertificate" => user_credentials::upload_signing_certificate,
+    "ListSigningCertificates" => user_credentials::list_signing_certificates,
+    "UpdateSigningCertificate" => user_credentials::update_signing_certificate,
+    "DeleteSigningCertificate" => user_credentials::delete_signing_certificate,
+    "CreateServiceSpecificCredential" => user_credentials::create_service_specific_credential,
+    "ListServiceSpecificCredentials" => user_credentials::list_service_specific_credentials,
+    "ResetServiceSpecificCredential" => user_credentials::reset_service_specific_credential,
+    "UpdateServiceSpecificCredential" => user_credentials::update_service_specific_credential,
+    "DeleteServiceSpecificCredential" => user_credentials::delete_service_specific_credential,
     "ListEntitiesForPolicy" => attachments::list_entities_for_policy,
     "AttachUserPolicy" => attachments::attach_user_policy,
     "AttachGroupPolicy" => attachments::attach_group_policy,

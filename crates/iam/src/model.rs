@@ -183,6 +183,36 @@ pub struct UserRecord {
     pub login_profile: Option<LoginProfile>,
     #[serde(default)]
     pub password_last_used: Option<i64>,
+    /// X.509 signing certificates (UploadSigningCertificate), at most 2.
+    #[serde(default)]
+    pub signing_certificates: Vec<SigningCertificateRecord>,
+    /// Service-specific credentials (CodeCommit, Keyspaces, ...), at most 2 per service.
+    #[serde(default)]
+    pub service_specific_credentials: Vec<ServiceCredentialRecord>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct SigningCertificateRecord {
+    pub certificate_id: String,
+    /// The PEM body as uploaded.
+    pub certificate_body: String,
+    /// `Active` or `Inactive`.
+    pub status: String,
+    pub upload_date: i64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceCredentialRecord {
+    /// `ACCA...`
+    pub id: String,
+    pub service_name: String,
+    pub service_user_name: String,
+    /// argon2id PHC string of the service password; the password is shown once.
+    pub password_hash: String,
+    pub status: String,
+    pub create_date: i64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -676,6 +706,8 @@ mod tests {
             mfa_devices: vec![],
             login_profile: None,
             password_last_used: None,
+            signing_certificates: Vec::new(),
+            service_specific_credentials: Vec::new(),
         }
     }
 

@@ -147,6 +147,8 @@ pub async fn create_user(ctx: Arc<Ctx>, input: Value) -> Result<Value, AwsError>
         mfa_devices: Vec::new(),
         login_profile: None,
         password_last_used: None,
+        signing_certificates: Vec::new(),
+        service_specific_credentials: Vec::new(),
     };
     let out = user_json(&user, true);
     ctx.store()
@@ -338,6 +340,10 @@ pub async fn delete_user(ctx: Arc<Ctx>, input: Value) -> Result<Value, AwsError>
                 Some("Cannot delete entity, must delete login profile first.")
             } else if !u.mfa_devices.is_empty() {
                 Some("Cannot delete entity, must delete MFA device first.")
+            } else if !u.signing_certificates.is_empty() {
+                Some("Cannot delete entity, must delete signing certificates first.")
+            } else if !u.service_specific_credentials.is_empty() {
+                Some("Cannot delete entity, must delete service specific credentials first.")
             } else {
                 None
             };
@@ -425,6 +431,8 @@ mod tests {
             mfa_devices: vec![],
             login_profile: None,
             password_last_used: None,
+            signing_certificates: Vec::new(),
+            service_specific_credentials: Vec::new(),
         };
         let v = user_json(&u, true);
         assert_eq!(v["Arn"], "arn:aws:iam::111122223333:user/eng/alice");
