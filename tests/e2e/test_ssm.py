@@ -318,3 +318,24 @@ def test_no_secure_value_in_logs_audit_or_store(fresh_server):
     for p in s.data_dir.rglob("*"):
         if p.is_file():
             assert secret.encode() not in p.read_bytes(), p.name
+
+
+def test_expiration_policy_deletes_the_parameter(ssm):
+    import datetime
+    import time
+    b = base()
+    at = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(seconds=3)).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    pol = json.dumps([{"Type": "Expiration", "Version": "1.0", "Attributes": {"Timestamp": at}}])
+    ssm.put_parameter(Name=f"{b}/exp", Value="soon gone", Type="String", Tier="Advanced", Policies=pol)
+    ssm.put_parameter(Name=f"{b}/stay", Value="stays", Type="String")
+    assert ssm.get_parameter(Name=f"{b}/exp")["Parameter"]["Value"] == "soon gone"
+    deadline = time.time() + 15
+    while True:
+        try:
+            ssm.get_parameter(Name=f"{b}/exp")
+        except botocore.exceptions.ClientError as e:
+            assert e.response["Error"]["Code"] == "ParameterNotFound"
+            break
+        assert time.time() < deadline, "the expired parameter was not deleted"
+        time.sleep(0.3)
+    assert ssm.get_parameter(Name=f"{b}/stay")["Parameter"]["Value"] == "stays"

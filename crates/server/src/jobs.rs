@@ -21,12 +21,13 @@ const TICKS: &[(&str, Tick)] = &[
     ("cloudtrail", rampart_cloudtrail::tick),
     ("iam", rampart_iam::key_usage::flush),
     ("secretsmanager", rampart_secretsmanager::tick::tick),
+    ("ssm", rampart_ssm::tick::tick),
 ];
 
 const PERIOD: Duration = Duration::from_secs(1);
 
 /// Runs the ticks until `shutdown` turns true.
-pub fn start(node: Node, mut shutdown: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+pub fn start(node: Node, clock: std::sync::Arc<crate::clock::Clock>, mut shutdown: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut interval = tokio::time::interval(PERIOD);
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -38,7 +39,7 @@ pub fn start(node: Node, mut shutdown: watch::Receiver<bool>) -> tokio::task::Jo
             if *shutdown.borrow() {
                 break;
             }
-            let now = OffsetDateTime::now_utc();
+            let now = clock.now();
             for (name, tick) in TICKS {
                 if let Err(e) = tick(node.clone(), now).await {
                     tracing::error!(job = name, code = %e.code, message = %e.message, "background job failed");

@@ -74,6 +74,77 @@ pub fn parse(text: &str) -> Result<(Vec<String>, Option<i64>), AwsError> {
     Ok((out, expires))
 }
 
+/// The policy actions due for a version modified at `modified`: `(when, action)` with action
+/// `expire`, `expiration-notice` or `no-change-notice`.
+pub fn due_actions(policies: &[String], modified: i64) -> Vec<(i64, &'static str)> {
+    let mut expires = None;
+    let mut out = Vec::new();
+    for text in policies {
+        let Ok(p) = serde_json::from_str::<Value>(text) else {
+            continue;
+        };
+        let attrs = p.get("Attributes").cloned().unwrap_or(Value::Null);
+        match p.get("Type").and_then(Value::as_str) {
+            Some("Expiration") => {
+                expires = attrs
+                    .get("Timestamp")
+                    .and_then(Value::as_str)
+                    .and_then(|ts| {
+                        time::OffsetDateTime::parse(
+                            ts,
+                            &time::format_description::well_known::Rfc3339,
+                        )
+                        .ok()
+                    })
+                    .map(|t| t.unix_timestamp());
+                if let Some(e) = expires {
+                    out.push((e, "expire"));
+                }
+            }
+            Some("NoChangeNotification") => {
+                if let Some(secs) = unit_seconds(&attrs, "After") {
+                    out.push((modified + secs, "no-change-notice"));
+                }
+            }
+            _ => {}
+        }
+    }
+    for text in policies {
+        let Ok(p) = serde_json::from_str::<Value>(text) else {
+            continue;
+        };
+        if p.get("Type").and_then(Value::as_str) == Some("ExpirationNotification")
+            && let (Some(e), Some(secs)) = (
+                expires,
+                unit_seconds(
+                    &p.get("Attributes").cloned().unwrap_or(Value::Null),
+                    "Before",
+                ),
+            )
+        {
+            out.push((e - secs, "expiration-notice"));
+        }
+    }
+    out
+}
+
+fn unit_seconds(attrs: &Value, field: &str) -> Option<i64> {
+    let n: i64 = attrs
+        .get(field)
+        .and_then(|v| {
+            v.as_str()
+                .map(str::to_string)
+                .or_else(|| v.as_u64().map(|n| n.to_string()))
+        })?
+        .parse()
+        .ok()?;
+    match attrs.get("Unit").and_then(Value::as_str)? {
+        "Days" => Some(n * 86_400),
+        "Hours" => Some(n * 3_600),
+        _ => None,
+    }
+}
+
 fn check_unit(attrs: &Value, field: &str) -> Result<(), AwsError> {
     let n = attrs
         .get(field)

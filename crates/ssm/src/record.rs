@@ -8,6 +8,16 @@ use rampart_services::common::keys;
 use serde::{Deserialize, Serialize};
 
 pub const SERVICE: &str = "ssm";
+/// Parameter-policy index: `sys/ssm/due/EPOCH/ACTION/ACCOUNT/REGION/NAME`, value = the version.
+pub const DUE_PREFIX: &str = "sys/ssm/due/";
+
+pub fn due_key(at: i64, action: &str, account: &str, region: &str, name: &str) -> String {
+    format!(
+        "{DUE_PREFIX}{:012}/{action}/{account}/{region}/{}",
+        at.max(0),
+        keys::escape(name)
+    )
+}
 pub const STANDARD_QUOTA: u64 = 10_000;
 pub const MAX_VERSIONS: usize = 100;
 pub const MAX_LABELS_PER_VERSION: usize = 10;
@@ -57,6 +67,9 @@ pub struct Param {
     pub labels: BTreeMap<String, u64>,
     #[serde(default)]
     pub tags: Vec<Tag>,
+    /// Entries of the policy index (`sys/ssm/due/...`) for the latest version.
+    #[serde(default)]
+    pub due: Vec<String>,
 }
 
 impl Param {

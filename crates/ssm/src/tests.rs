@@ -242,3 +242,62 @@ async fn secure_strings_are_stored_as_ciphertext_only() {
         .unwrap();
     assert!(!String::from_utf8_lossy(&all).contains("ssm-plaintext-marker"));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn expiration_policies_are_enforced_by_the_tick() {
+    let n = node();
+    let now = OffsetDateTime::now_utc();
+    let at = now + time::Duration::hours(2);
+    let ts = at
+        .replace_nanosecond(0)
+        .unwrap()
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap();
+    let policies = format!(
+        r#"[{{"Type":"Expiration","Version":"1.0","Attributes":{{"Timestamp":"{ts}"}}}},
+            {{"Type":"ExpirationNotification","Version":"1.0","Attributes":{{"Before":"1","Unit":"Hours"}}}}]"#
+    );
+    call(&n, "PutParameter", json!({"Name": "/exp", "Value": "v", "Type": "String", "Tier": "Advanced", "Policies": policies}))
+        .await
+        .unwrap();
+    call(&n, "PutParameter", json!({"Name": "/keep", "Value": "v", "Type": "String", "Tier": "Advanced", "Policies": policies}))
+        .await
+        .unwrap();
+    // Overwriting /keep without an expiration drops its old policy entries.
+    call(
+        &n,
+        "PutParameter",
+        json!({"Name": "/keep", "Value": "w", "Overwrite": true, "Policies": "[]"}),
+    )
+    .await
+    .unwrap();
+    let entries = |n: &Node| {
+        n.store
+            .read_blocking(|tx| tx.count(record::DUE_PREFIX))
+            .unwrap()
+    };
+    assert_eq!(entries(&n), 2);
+    crate::tick::run(n.clone(), now + time::Duration::minutes(30))
+        .await
+        .unwrap();
+    assert_eq!(entries(&n), 2);
+    // The notice is due an hour before expiry; the parameter stays.
+    crate::tick::run(n.clone(), now + time::Duration::minutes(61))
+        .await
+        .unwrap();
+    assert_eq!(entries(&n), 1);
+    call(&n, "GetParameter", json!({"Name": "/exp"}))
+        .await
+        .unwrap();
+    crate::tick::run(n.clone(), at + time::Duration::seconds(1))
+        .await
+        .unwrap();
+    assert_eq!(entries(&n), 0);
+    let e = call(&n, "GetParameter", json!({"Name": "/exp"}))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code, "ParameterNotFound");
+    call(&n, "GetParameter", json!({"Name": "/keep"}))
+        .await
+        .unwrap();
+}

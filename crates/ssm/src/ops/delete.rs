@@ -23,6 +23,9 @@ pub fn delete_in_txn(
     };
     tx.delete(&key, Expect::Any)?;
     tx.delete_prefix(&record::version_prefix(account, region, name))?;
+    for d in &p.due {
+        tx.delete(d, Expect::Any)?;
+    }
     if p.latest.tier == STANDARD {
         let ck = record::standard_count_key(account, region);
         let count: u64 = records::get::<u64>(tx, &ck)?.map(|(c, _)| c).unwrap_or(0);

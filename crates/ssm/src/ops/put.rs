@@ -296,6 +296,18 @@ pub async fn put_parameter(ctx: Arc<Ctx>, input: Value) -> Result<Value, AwsErro
                 tx.delete(&record::version_key(&account, &region, &n, oldest), Expect::Any)?;
             }
             vs.push(version.version);
+            // Policy actions follow the latest version: the old ones go, the new ones come.
+            if let Some((old, _)) = records::get::<Param>(tx, &key)? {
+                for d in &old.due {
+                    tx.delete(d, Expect::Any)?;
+                }
+            }
+            let mut due = Vec::new();
+            for (at, action) in crate::policies::due_actions(&version.policies, version.modified as i64) {
+                let k = record::due_key(at, action, &account, &region, &n);
+                records::put(tx, &k, &version.version, Expect::Any)?;
+                due.push(k);
+            }
             let p = Param {
                 name: n.clone(),
                 arn: names::arn(&region, &account, &n),
@@ -303,6 +315,7 @@ pub async fn put_parameter(ctx: Arc<Ctx>, input: Value) -> Result<Value, AwsErro
                 versions: vs,
                 labels: labels.clone(),
                 tags: tags_final.clone(),
+                due,
             };
             records::put(tx, &key, &p, Expect::Any)?;
             records::put(
