@@ -9,6 +9,7 @@
     )
 )]
 mod assume_role;
+pub mod authorization_message;
 pub mod credentials;
 mod mfa;
 mod oidc_keys;
@@ -32,6 +33,7 @@ pub fn handler(operation: &str) -> Option<Handler> {
         "GetSessionToken" => tokens::get_session_token,
         "GetFederationToken" => tokens::get_federation_token,
         "GetAccessKeyInfo" => get_access_key_info,
+        "DecodeAuthorizationMessage" => authorization_message::decode_authorization_message,
         _ => return None,
     })
 }
