@@ -184,6 +184,21 @@ fn parse_cron(inner: &str) -> Result<Cron, AwsError> {
 }
 
 impl Cron {
+    /// The day-level fields only, so the search skips whole days at once.
+    fn day_matches(&self, t: OffsetDateTime) -> bool {
+        let dow = u32::from(t.weekday().number_from_sunday());
+        self.months.contains(&u32::from(u8::from(t.month())))
+            && self
+                .days_of_month
+                .as_ref()
+                .is_none_or(|d| d.contains(&u32::from(t.day())))
+            && self.days_of_week.as_ref().is_none_or(|d| d.contains(&dow))
+            && self
+                .years
+                .as_ref()
+                .is_none_or(|y| u32::try_from(t.year()).is_ok_and(|yy| y.contains(&yy)))
+    }
+
     fn matches(&self, t: OffsetDateTime) -> bool {
         let dow = u32::from(t.weekday().number_from_sunday());
         self.minutes.contains(&u32::from(t.minute()))
@@ -219,8 +234,7 @@ pub fn next_after(schedule: &Schedule, after: OffsetDateTime) -> Option<OffsetDa
             let mut day = midnight(after);
             let end = after + Duration::days(5 * 366);
             while day < end {
-                let dom_ok = c.months.contains(&u32::from(u8::from(day.month())));
-                if dom_ok {
+                if c.day_matches(day) {
                     for h in &c.hours {
                         for m in &c.minutes {
                             let t = day.replace_time(
