@@ -97,3 +97,25 @@ def test_cli_get_session_token(server):
     import json
     out = json.loads(server.cli("--profile", "rampart", "sts", "get-session-token", "--duration-seconds", "900").stdout)
     assert out["Credentials"]["AccessKeyId"].startswith("ASIA")
+
+
+def test_temporary_credentials_expire(fresh_server):
+    from conftest import raw_request
+    s = fresh_server(dev=True).start()
+    creds = s.client("sts").get_session_token(DurationSeconds=900)["Credentials"]
+    temp = s.client("sts", access_key=creds["AccessKeyId"], secret_key=creds["SecretAccessKey"], session_token=creds["SessionToken"])
+    temp.get_caller_identity()
+    # --dev moves domain time; signatures are still checked against the wall clock.
+    status, _, body = raw_request("POST", s.endpoint + "/_rampart/clock", {"content-type": "application/json"}, b'{"advanceSeconds": 901}')
+    assert status == 200, body
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        temp.get_caller_identity()
+    assert e.value.response["Error"]["Code"] == "ExpiredToken"
+    assert e.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+    s.client("sts").get_caller_identity()  # long-term keys are unaffected
+
+
+def test_clock_endpoint_needs_dev(server):
+    from conftest import raw_request
+    status, _, _ = raw_request("POST", server.endpoint + "/_rampart/clock", {"content-type": "application/json"}, b'{"advanceSeconds": 901}')
+    assert status != 200 and status < 500

@@ -46,8 +46,10 @@ pub async fn serve(config: Config) -> Result<(), String> {
         service_events: Arc::new(audit_sink.clone()),
     };
     let (stop_jobs, jobs_stopped) = tokio::sync::watch::channel(false);
-    let jobs = jobs::start(shared.clone(), jobs_stopped);
+    let clock = Arc::new(crate::clock::Clock::default());
+    let jobs = jobs::start(shared.clone(), clock.clone(), jobs_stopped);
     let state = Arc::new(AppState {
+        clock,
         iam_authz,
         credentials,
         node: shared,
@@ -57,7 +59,9 @@ pub async fn serve(config: Config) -> Result<(), String> {
     });
     let mut router = Router::new().route("/_rampart/health", get(health));
     if config.dev {
-        router = router.route("/_rampart/reset", post(reset));
+        router = router
+            .route("/_rampart/reset", post(reset))
+            .route("/_rampart/clock", post(move_clock));
     }
     let router = router.fallback(aws_request).with_state(state.clone());
 
@@ -137,6 +141,37 @@ async fn reset(State(state): State<Arc<AppState>>) -> Response {
         }
         Err(e) => (StatusCode::INTERNAL_SERVER_ERROR, e.message).into_response(),
     }
+}
+
+/// `POST /_rampart/clock` (--dev only): `{"advanceSeconds": N}` moves domain time forward by N
+/// seconds, `{"offsetSeconds": N}` sets the offset from the wall clock. Answers the new offset.
+async fn move_clock(State(state): State<Arc<AppState>>, body: axum::body::Bytes) -> Response {
+    let request: serde_json::Value =
+        serde_json::from_slice(&body).unwrap_or(serde_json::Value::Null);
+    let advance = request
+        .get("advanceSeconds")
+        .and_then(serde_json::Value::as_i64);
+    let offset = request
+        .get("offsetSeconds")
+        .and_then(serde_json::Value::as_i64);
+    match (advance, offset) {
+        (Some(a), None) => {
+            state.clock.advance(a);
+        }
+        (None, Some(o)) => state.clock.set_offset(o),
+        _ => {
+            return (
+                StatusCode::BAD_REQUEST,
+                "send {\"advanceSeconds\": N} or {\"offsetSeconds\": N}",
+            )
+                .into_response();
+        }
+    }
+    let offset = state.clock.offset_seconds();
+    tracing::warn!(offset_seconds = offset, "dev: domain clock moved");
+    let body =
+        serde_json::json!({ "offsetSeconds": offset, "now": state.clock.now().unix_timestamp() });
+    ([("content-type", "application/json")], body.to_string()).into_response()
 }
 
 async fn aws_request(

@@ -27,7 +27,11 @@ const TICKS: &[(&str, Tick)] = &[
 const PERIOD: Duration = Duration::from_secs(1);
 
 /// Runs the ticks until `shutdown` turns true.
-pub fn start(node: Node, clock: std::sync::Arc<crate::clock::Clock>, mut shutdown: watch::Receiver<bool>) -> tokio::task::JoinHandle<()> {
+pub fn start(
+    node: Node,
+    clock: std::sync::Arc<crate::clock::Clock>,
+    mut shutdown: watch::Receiver<bool>,
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut interval = tokio::time::interval(PERIOD);
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

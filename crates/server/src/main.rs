@@ -13,6 +13,7 @@ mod accounts_cli;
 mod audit;
 mod audit_cli;
 mod bootstrap;
+mod clock;
 mod config;
 mod credentials;
 mod dispatch;

@@ -21,7 +21,7 @@ use crate::state::AppState;
 pub async fn handle(state: Arc<AppState>, remote: SocketAddr, request: Request<Body>) -> Response {
     let (parts, body) = request.into_parts();
     let mut trace = Trace {
-        now: OffsetDateTime::now_utc(),
+        now: state.clock.now(),
         request_id: ids::request_id()
             .unwrap_or_else(|_| "00000000-0000-4000-8000-000000000000".to_string()),
         source_ip: remote.ip().to_string(),
@@ -191,7 +191,7 @@ async fn authenticate(
                 &auth.credential.region,
                 &auth.credential.service,
             );
-            if let Err(e) = rampart_sigv4::verify(sig_request, &auth, &key, trace.now) {
+            if let Err(e) = rampart_sigv4::verify(sig_request, &auth, &key, state.clock.wall()) {
                 if matches!(e, SigError::SignatureDoesNotMatch)
                     && tracing::enabled!(tracing::Level::DEBUG)
                 {
@@ -216,7 +216,8 @@ async fn authenticate(
         }
         None if state.config.dev && auth.security_token.is_none() => {
             // --dev: any well-formed signature from an unknown key is the default root.
-            rampart_sigv4::check_clock(&auth, trace.now).map_err(|e| sig_error(&e, proto))?;
+            rampart_sigv4::check_clock(&auth, state.clock.wall())
+                .map_err(|e| sig_error(&e, proto))?;
             Principal::root(&state.default_account, &auth.credential.access_key_id)
         }
         None => return Err(sig_error(&SigError::InvalidClientTokenId, proto)),

@@ -229,6 +229,21 @@ pub fn encode_error(
         Proto::Json => rampart_wire::service("kms"),
         Proto::Query => rampart_wire::service("sts"),
     });
+    // awsJson services answer AccessDeniedException with HTTP 400 (KMS, Secrets Manager, SSM
+    // list it so among their common errors); awsQuery's AccessDenied is 403.
+    let json_denial;
+    let error = if proto == Proto::Json
+        && error.code == rampart_aws_types::error::ACCESS_DENIED
+        && error.status == 403
+    {
+        json_denial = AwsError {
+            status: 400,
+            ..error.clone()
+        };
+        &json_denial
+    } else {
+        error
+    };
     match service {
         Some(service) => into_response(rampart_wire::encode_error(service, error, request_id)),
         None => Response::builder()

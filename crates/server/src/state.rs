@@ -6,6 +6,8 @@ use crate::config::Config;
 use crate::credentials::Credentials;
 
 pub struct AppState {
+    /// Domain time (movable in --dev) and the wall clock.
+    pub clock: std::sync::Arc<crate::clock::Clock>,
     /// The authorizer, for invalidating its cache after IAM changes.
     pub iam_authz: std::sync::Arc<rampart_authz::IamAuthorizer>,
     pub config: Config,
