@@ -196,6 +196,27 @@ def test_session_ends_by_session_not_on_or_after(server, setup):
     out = sts.assume_role_with_saml(RoleArn=setup["role"], PrincipalArn=setup["provider"], DurationSeconds=3600,
                                     SAMLAssertion=b64(sign_with_signxml(response([pair], session_not_on_or_after=end), setup["idp"])))
     assert abs((out["Credentials"]["Expiration"] - end).total_seconds()) <= 5
+    # Above the role's maximum (one hour) the request fails, whatever SessionNotOnOrAfter says.
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        sts.assume_role_with_saml(RoleArn=setup["role"], PrincipalArn=setup["provider"], DurationSeconds=7200,
+                                  SAMLAssertion=b64(sign_with_signxml(response([pair], session_not_on_or_after=end), setup["idp"])))
+    assert e.value.response["Error"]["Code"] == "ValidationError"
+
+
+def test_session_policy_narrows_and_malformed_policy_is_refused(server, setup):
+    sts = unsigned_sts(server)
+    pair = f"{setup['role']},{setup['provider']}"
+    deny_all = json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "iam:GetUser", "Resource": "*"}]})
+    out = sts.assume_role_with_saml(RoleArn=setup["role"], PrincipalArn=setup["provider"], Policy=deny_all,
+                                    SAMLAssertion=b64(sign_with_signxml(response([pair]), setup["idp"])))
+    assert out["PackedPolicySize"] > 0
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        session_client(server, out).list_roles()
+    assert e.value.response["Error"]["Code"] == "AccessDenied"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        sts.assume_role_with_saml(RoleArn=setup["role"], PrincipalArn=setup["provider"], Policy="{not json",
+                                  SAMLAssertion=b64(sign_with_signxml(response([pair]), setup["idp"])))
+    assert e.value.response["Error"]["Code"] == "MalformedPolicyDocument"
 
 
 def test_the_cli_assumes_the_role(server, setup):

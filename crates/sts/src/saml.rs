@@ -158,6 +158,22 @@ pub fn assume_role_with_saml(ctx: Arc<Ctx>, input: Value) -> HandlerFuture {
             ctx.mark_unauthenticated();
             return Err(AwsError::validation(format!("{provider_arn} is invalid")));
         };
+        if let Some(policy) = str_member(&input, "Policy")
+            && let Err(e) =
+                rampart_policy::Policy::parse(policy, rampart_policy::PolicyKind::Session)
+        {
+            ctx.mark_unauthenticated();
+            return Err(match e {
+                rampart_policy::PolicyError::Malformed(m) => {
+                    AwsError::new("MalformedPolicyDocument", 400, m)
+                }
+                rampart_policy::PolicyError::LimitExceeded(_) => AwsError::new(
+                    "PackedPolicyTooLarge",
+                    400,
+                    "Packed policy consumes more than 100 percent of the allotted size.",
+                ),
+            });
+        }
         let compact: String = encoded.chars().filter(|c| !c.is_whitespace()).collect();
         let xml = base64::Engine::decode(&base64::engine::general_purpose::STANDARD, compact)
             .ok()
@@ -316,7 +332,8 @@ pub fn assume_role_with_saml(ctx: Arc<Ctx>, input: Value) -> HandlerFuture {
             .and_then(Value::as_i64)
             .unwrap_or(DEFAULT_DURATION);
         let duration = match claims.session_not_on_or_after {
-            Some(end) if end - now < requested => {
+            // A request above the role's maximum still fails, as AWS, whatever the cap.
+            Some(end) if end - now < requested && requested <= role.max_session_duration => {
                 if end - now < MIN_DURATION {
                     return Err(invalid(
                         "Invalid SAML response: SessionNotOnOrAfter leaves less than the minimum session duration of 900 seconds.",
