@@ -339,3 +339,13 @@ def test_expiration_policy_deletes_the_parameter(ssm):
         assert time.time() < deadline, "the expired parameter was not deleted"
         time.sleep(0.3)
     assert ssm.get_parameter(Name=f"{b}/stay")["Parameter"]["Value"] == "stays"
+
+
+def test_by_path_label_filter_answers_the_labelled_version(ssm):
+    b = base()
+    ssm.put_parameter(Name=f"{b}/cfg/a", Value="a1", Type="String")
+    ssm.put_parameter(Name=f"{b}/cfg/a", Value="a2", Type="String", Overwrite=True)
+    ssm.put_parameter(Name=f"{b}/cfg/b", Value="b1", Type="String")
+    ssm.label_parameter_version(Name=f"{b}/cfg/a", ParameterVersion=1, Labels=["golden"])
+    r = ssm.get_parameters_by_path(Path=f"{b}/cfg", ParameterFilters=[{"Key": "Label", "Option": "Equals", "Values": ["golden"]}])
+    assert [(p["Name"], p["Value"], p["Version"]) for p in r["Parameters"]] == [(f"{b}/cfg/a", "a1", 1)]

@@ -165,6 +165,15 @@ fn path_matches(option: &str, name: &str, path: &str) -> bool {
     }
 }
 
+/// The version a `Label` filter selects (the first of its values the parameter carries).
+pub fn labelled_version(p: &Param, filters: &[Filter]) -> Option<u64> {
+    filters
+        .iter()
+        .filter(|f| f.key == "Label")
+        .flat_map(|f| f.values.iter())
+        .find_map(|l| p.labels.get(l).copied())
+}
+
 pub fn matches(p: &Param, filters: &[Filter]) -> bool {
     filters.iter().all(|f| {
         let v = &p.latest;
@@ -187,7 +196,8 @@ pub fn matches(p: &Param, filters: &[Filter]) -> bool {
                 .iter()
                 .any(|w| text_matches(&f.option, &v.data_type, w)),
             "Path" => f.values.iter().any(|w| path_matches(&f.option, &p.name, w)),
-            "Label" => f.values.iter().any(|w| p.labels.get(w) == Some(&v.version)),
+            // Any version may carry the label; GetParametersByPath then answers that version.
+            "Label" => f.values.iter().any(|w| p.labels.contains_key(w)),
             k => {
                 let Some(tag_key) = k.strip_prefix("tag:") else {
                     return false;

@@ -71,16 +71,26 @@ pub async fn get_parameters_by_path(ctx: Arc<Ctx>, input: Value) -> Result<Value
                     (recursive || !rest.contains('/')) && filters::matches(&p, &filters)
                 },
             )?;
+            let label_filters = filters.clone();
             let params = items
                 .into_iter()
-                .map(|(k, r)| records::decode::<Param>(&k, &r.value))
+                .map(|(k, r)| {
+                    records::decode::<Param>(&k, &r.value)
+                        .map(|p| (filters::labelled_version(&p, &label_filters), p))
+                })
                 .collect::<Result<Vec<_>, AwsError>>()?;
             Ok::<_, AwsError>((params, next))
         })
         .await?;
     let mut out = Vec::new();
-    for p in &items {
-        out.push(parameter_json(&ctx, p, &p.latest, with_decryption, None).await?);
+    for (labelled, p) in &items {
+        let version = match labelled {
+            Some(v) => super::get::select(&ctx, p, &names::Selector::Version(*v))
+                .await?
+                .unwrap_or_else(|| p.latest.clone()),
+            None => p.latest.clone(),
+        };
+        out.push(parameter_json(&ctx, p, &version, with_decryption, None).await?);
     }
     let mut result = json!({ "Parameters": out });
     if let Some(n) = next {
