@@ -222,3 +222,15 @@ def test_mfa_guarded_action_needs_an_mfa_session(server, account):
     assert any(u["UserName"] == "mfa-user" for u in with_mfa.list_users()["Users"])
     # A code is accepted once.
     denied(lambda: sts.get_session_token(DurationSeconds=900, SerialNumber=serial, TokenCode=code))
+
+
+def test_identity_allow_alone_cannot_assume_a_role_whose_trust_policy_excludes_the_caller(server, account):
+    root = server.client("iam")
+    key = new_user(server, "outsider")
+    root.put_user_policy(UserName="outsider", PolicyName="assume-anything", PolicyDocument=doc(allow("sts:AssumeRole")))
+    trust = doc({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:user/roley-2"}, "Action": "sts:AssumeRole"})
+    role_arn = root.create_role(RoleName="Guarded", AssumeRolePolicyDocument=trust)["Role"]["Arn"]
+    denied(lambda: as_key(server, "sts", key).assume_role(RoleArn=role_arn, RoleSessionName="nope"))
+    # Naming the account in the trust policy hands the decision to the caller's identity policy.
+    root.update_assume_role_policy(RoleName="Guarded", PolicyDocument=doc({"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{account}:root"}, "Action": "sts:AssumeRole"}))
+    as_key(server, "sts", key).assume_role(RoleArn=role_arn, RoleSessionName="yes")

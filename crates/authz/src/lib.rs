@@ -152,7 +152,10 @@ impl Authorizer for IamAuthorizer {
                     set.resource = Some(compiled);
                     set.resource_mode = match rp.kind {
                         ResourcePolicyKind::KeyPolicy => ResourceMode::KeyPolicy,
-                        _ => ResourceMode::Standard,
+                        // A trust policy must let the caller in itself (or name its account, so
+                        // that identity policies decide): an identity allow alone is not enough.
+                        ResourcePolicyKind::TrustPolicy => ResourceMode::RoleTrust,
+                        ResourcePolicyKind::Standard => ResourceMode::Standard,
                     };
                 }
                 Err(e) => {
