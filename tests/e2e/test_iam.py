@@ -921,3 +921,45 @@ def test_signing_certificates_and_service_credentials(iam):
     iam.delete_service_specific_credential(UserName="cert-user", ServiceSpecificCredentialId=cred["ServiceSpecificCredentialId"])
     iam.delete_signing_certificate(UserName="cert-user", CertificateId=c["CertificateId"])
     iam.delete_user(UserName="cert-user")
+
+
+def test_server_certificates(srv, iam, account):
+    import datetime
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "www.example.com")])
+    not_after = datetime.datetime(2031, 5, 6, 7, 8, 9, tzinfo=datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(datetime.datetime(2025, 1, 1, tzinfo=datetime.timezone.utc))
+            .not_valid_after(not_after).sign(key, hashes.SHA256()))
+    body = cert.public_bytes(serialization.Encoding.PEM).decode()
+    private = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode()
+    meta = iam.upload_server_certificate(ServerCertificateName="www", Path="/cloudfront/", CertificateBody=body, PrivateKey=private)["ServerCertificateMetadata"]
+    assert meta["Arn"] == f"arn:aws:iam::{account}:server-certificate/cloudfront/www"
+    assert meta["ServerCertificateId"].startswith("ASCA")
+    assert meta["Expiration"] == not_after
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        iam.upload_server_certificate(ServerCertificateName="www", CertificateBody=body, PrivateKey=private)
+    assert code(e) == "EntityAlreadyExists"
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        iam.upload_server_certificate(ServerCertificateName="bad", CertificateBody="-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----", PrivateKey=private)
+    assert code(e) == "MalformedCertificate"
+    got = iam.get_server_certificate(ServerCertificateName="www")["ServerCertificate"]
+    assert got["CertificateBody"] == body and "PrivateKey" not in got
+    # The private key is sealed at rest: no line of its PEM is in any data file.
+    import glob
+    import os
+    data = b"".join(open(f, "rb").read() for f in glob.glob(str(srv.data_dir / "**" / "*"), recursive=True) if os.path.isfile(f))
+    key_line = private.splitlines()[1].encode()
+    assert len(key_line) > 40 and key_line not in data
+    iam.update_server_certificate(ServerCertificateName="www", NewServerCertificateName="www2")
+    assert [m["ServerCertificateName"] for m in iam.list_server_certificates(PathPrefix="/cloudfront/")["ServerCertificateMetadataList"]] == ["www2"]
+    iam.tag_server_certificate(ServerCertificateName="www2", Tags=[{"Key": "k", "Value": "v"}])
+    assert iam.list_server_certificate_tags(ServerCertificateName="www2")["Tags"] == [{"Key": "k", "Value": "v"}]
+    iam.delete_server_certificate(ServerCertificateName="www2")
+    with pytest.raises(botocore.exceptions.ClientError) as e:
+        iam.get_server_certificate(ServerCertificateName="www2")
+    assert message(e) == "The Server Certificate with name www2 cannot be found."

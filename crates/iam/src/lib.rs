@@ -30,6 +30,7 @@ mod policies;
 mod providers;
 mod qr;
 mod roles;
+mod server_certificates;
 mod service_linked_roles;
 pub mod tagging;
 #[cfg(test)]
@@ -170,6 +171,14 @@ operations! {
     "ResetServiceSpecificCredential" => user_credentials::reset_service_specific_credential,
     "UpdateServiceSpecificCredential" => user_credentials::update_service_specific_credential,
     "DeleteServiceSpecificCredential" => user_credentials::delete_service_specific_credential,
+    "UploadServerCertificate" => server_certificates::upload_server_certificate,
+    "GetServerCertificate" => server_certificates::get_server_certificate,
+    "ListServerCertificates" => server_certificates::list_server_certificates,
+    "UpdateServerCertificate" => server_certificates::update_server_certificate,
+    "DeleteServerCertificate" => server_certificates::delete_server_certificate,
+    "TagServerCertificate" => tagging::tag_server_certificate,
+    "UntagServerCertificate" => tagging::untag_server_certificate,
+    "ListServerCertificateTags" => tagging::list_server_certificate_tags,
     "ListEntitiesForPolicy" => attachments::list_entities_for_policy,
     "AttachUserPolicy" => attachments::attach_user_policy,
     "AttachGroupPolicy" => attachments::attach_group_policy,

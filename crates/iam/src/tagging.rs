@@ -26,6 +26,7 @@ pub enum Taggable {
     MfaDevice,
     OidcProvider,
     SamlProvider,
+    ServerCertificate,
 }
 
 impl Taggable {
@@ -37,6 +38,7 @@ impl Taggable {
             Taggable::MfaDevice => ("SerialNumber", "MFADevice"),
             Taggable::OidcProvider => ("OpenIDConnectProviderArn", "OpenIDConnectProvider"),
             Taggable::SamlProvider => ("SAMLProviderArn", "SAMLProvider"),
+            Taggable::ServerCertificate => ("ServerCertificateName", "ServerCertificate"),
         }
     }
 
@@ -65,6 +67,10 @@ impl Taggable {
                     .ok_or_else(bad)?;
                 (saml_provider_key(account, name), id.to_string())
             }
+            Taggable::ServerCertificate => (
+                crate::server_certificates::server_certificate_key(account, id),
+                format!("arn:aws:iam::{account}:server-certificate/{id}"),
+            ),
         })
     }
 
@@ -204,4 +210,7 @@ per_kind! {
     tag_saml_provider = tag, SamlProvider;
     untag_saml_provider = untag, SamlProvider;
     list_saml_provider_tags = list, SamlProvider;
+    tag_server_certificate = tag, ServerCertificate;
+    untag_server_certificate = untag, ServerCertificate;
+    list_server_certificate_tags = list, ServerCertificate;
 }
