@@ -40,7 +40,27 @@ pub trait WriteJob: Send {
     /// Answers the caller, exactly once: `Ok(())` if the last run's writes are durable (or it
     /// chose `Discard`), or why the job could not be committed.
     fn finish(self: Box<Self>, committed: Result<(), StoreError>);
+
+    /// How durable the commit must be before `finish` (see [`Durability`]).
+    fn durability(&self) -> Durability {
+        Durability::Synced
+    }
 }
+
+/// What a write's acknowledgement promises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// Acknowledged once on stable storage (fsync): survives power loss.
+    #[default]
+    Synced,
+    /// Acknowledged once committed and handed to the operating system: survives the process
+    /// being killed, and reaches stable storage within [`RELAXED_SYNC_WITHIN`] (or with the next
+    /// synced commit, whichever comes first). For high-volume records such as audit events.
+    Relaxed,
+}
+
+/// The longest a relaxed commit waits for its fsync.
+pub const RELAXED_SYNC_WITHIN: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// One caller's read transaction, type-erased.
 pub trait ReadJob {

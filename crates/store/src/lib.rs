@@ -42,7 +42,7 @@ mod sqlite;
 mod store;
 mod txn;
 
-pub use crate::backend::StoreStats;
+pub use crate::backend::{Durability, RELAXED_SYNC_WITHIN, StoreStats};
 pub use crate::error::StoreError;
 pub use crate::record::{Expect, Record};
 pub use crate::rules::{MAX_KEY_BYTES, MAX_VALUE_BYTES};

@@ -6,7 +6,7 @@ use std::sync::mpsc;
 
 use tokio::sync::oneshot;
 
-use crate::backend::{Backend, JobOutcome, ReadJob, StoreStats, WriteJob};
+use crate::backend::{Backend, Durability, JobOutcome, ReadJob, StoreStats, WriteJob};
 use crate::error::StoreError;
 use crate::sqlite::{SqliteBackend, SqliteOptions};
 use crate::txn::{ReadTxn, Txn};
@@ -154,11 +154,38 @@ impl Store {
         T: Send + 'static,
         E: From<StoreError> + Send + 'static,
     {
+        self.submit_with(f, reply, Durability::Synced);
+    }
+
+    fn submit_with<T, E, F>(&self, f: F, reply: Reply<Result<T, E>>, durability: Durability)
+    where
+        F: FnMut(&mut dyn Txn) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
         self.backend.submit_write(Box::new(TypedWrite {
             f,
             result: None,
             reply,
+            durability,
         }));
+    }
+
+    /// `write` with [`Durability::Relaxed`]: answered once committed and handed to the operating
+    /// system (safe against the process being killed), on stable storage within
+    /// [`crate::backend::RELAXED_SYNC_WITHIN`]. Batches of relaxed writes share no fsync wait.
+    pub async fn write_relaxed<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        F: FnMut(&mut dyn Txn) -> Result<T, E> + Send + 'static,
+        T: Send + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        let (sender, receiver) = oneshot::channel();
+        self.submit_with(f, Reply::Async(sender), Durability::Relaxed);
+        match receiver.await {
+            Ok(result) => result,
+            Err(_) => Err(E::from(StoreError::Closed)),
+        }
     }
 }
 
@@ -186,6 +213,7 @@ struct TypedWrite<F, T, E> {
     f: F,
     result: Option<Result<T, E>>,
     reply: Reply<Result<T, E>>,
+    durability: Durability,
 }
 
 impl<F, T, E> WriteJob for TypedWrite<F, T, E>
@@ -205,6 +233,10 @@ where
         };
         self.result = Some(result);
         outcome
+    }
+
+    fn durability(&self) -> Durability {
+        self.durability
     }
 
     fn finish(self: Box<Self>, committed: Result<(), StoreError>) {

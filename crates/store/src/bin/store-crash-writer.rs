@@ -2,7 +2,8 @@
 //! stdout the moment each durable write returns. The crash test kills it with SIGKILL and checks
 //! that every acknowledged write survived.
 //!
-//! Usage: `store-crash-writer <database> <threads>`. Each thread `t` writes, in one transaction,
+//! Usage: `store-crash-writer <database> <threads> [relaxed]` (`relaxed`: every write uses
+//! `write_relaxed`, acknowledged without waiting for fsync). Each thread `t` writes, in one transaction,
 //! `crash/t/SEQ` (value from `crash_value`) and `crash/t/last` = SEQ with `Expect::Version`, so
 //! after a crash `last` says how far the thread got and every key up to it must exist. A restart
 //! continues where `last` says. Thread 0 uses the async API, the others the blocking one. Stops
@@ -80,8 +81,24 @@ fn first_seq(store: &Store, thread: u64) -> Result<u64, StoreError> {
     })
 }
 
-fn run_thread(store: Store, thread: u64) -> Result<(), String> {
+fn run_thread(store: Store, thread: u64, relaxed: bool) -> Result<(), String> {
     let start = first_seq(&store, thread).map_err(|e| e.to_string())?;
+    if relaxed {
+        // Every thread acknowledges after a relaxed commit (no fsync wait).
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .map_err(|e| e.to_string())?;
+        return runtime.block_on(async {
+            for seq in start..start + MAX_WRITES_PER_THREAD {
+                store
+                    .write_relaxed(write_one(thread, seq))
+                    .await
+                    .map_err(|e| e.to_string())?;
+                ack(thread, seq).map_err(|e| e.to_string())?;
+            }
+            Ok(())
+        });
+    }
     if thread == 0 {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
@@ -112,7 +129,7 @@ fn main() -> ExitCode {
     let (Some(path), Some(threads)) =
         (args.get(1), args.get(2).and_then(|t| t.parse::<u64>().ok()))
     else {
-        eprintln!("usage: store-crash-writer <database> <threads>");
+        eprintln!("usage: store-crash-writer <database> <threads> [relaxed]");
         return ExitCode::from(2);
     };
     let store = match Store::open_sqlite(&PathBuf::from(path), SqliteOptions::default()) {
@@ -122,10 +139,11 @@ fn main() -> ExitCode {
             return ExitCode::from(1);
         }
     };
+    let relaxed = args.get(3).is_some_and(|a| a == "relaxed");
     let handles: Vec<_> = (0..threads)
         .map(|thread| {
             let store = store.clone();
-            std::thread::spawn(move || run_thread(store, thread))
+            std::thread::spawn(move || run_thread(store, thread, relaxed))
         })
         .collect();
     let mut failed = false;

@@ -108,9 +108,10 @@ impl SqliteBackend {
 
         let counters = Arc::new(Counters::default());
         let (sender, receiver) = mpsc::channel();
-        let writer = writer::spawn(conn, receiver, options.max_batch, counters.clone()).map_err(
-            |error| StoreError::Backend(format!("cannot start the writer thread: {error}")),
-        )?;
+        let writer = writer::spawn(conn, receiver, options.max_batch, durable, counters.clone())
+            .map_err(|error| {
+                StoreError::Backend(format!("cannot start the writer thread: {error}"))
+            })?;
         Ok(SqliteBackend {
             jobs: RwLock::new(Some(sender)),
             writer_id: writer.thread().id(),

@@ -9,13 +9,16 @@ use std::collections::VecDeque;
 use std::io;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::Receiver;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::thread::{self, JoinHandle};
+use std::time::Instant;
 
 use rusqlite::Connection;
 
 use super::sql::{WriteView, sql_error};
-use crate::backend::{JobOutcome, StoreStats, WriteJob, run_guarded};
+use crate::backend::{
+    Durability, JobOutcome, RELAXED_SYNC_WITHIN, StoreStats, WriteJob, run_guarded,
+};
 use crate::error::StoreError;
 
 /// Counters shared by the writer and the backend handle.
@@ -53,6 +56,7 @@ pub(super) fn spawn(
     conn: Connection,
     jobs: Receiver<Box<dyn WriteJob>>,
     max_batch: usize,
+    durable: bool,
     counters: Arc<Counters>,
 ) -> io::Result<JoinHandle<Result<(), StoreError>>> {
     thread::Builder::new()
@@ -60,7 +64,31 @@ pub(super) fn spawn(
         .spawn(move || {
             let max_batch = max_batch.max(1);
             let mut batch = VecDeque::with_capacity(max_batch);
-            while let Ok(first) = jobs.recv() {
+            let mut sync = SyncState {
+                durable,
+                relaxed_mode: false,
+                unsynced_since: None,
+            };
+            loop {
+                // With relaxed commits not yet on stable storage, wait at most until their
+                // deadline; an idle writer then syncs them.
+                let first = match sync.unsynced_since {
+                    Some(since) => {
+                        let wait = RELAXED_SYNC_WITHIN.saturating_sub(since.elapsed());
+                        match jobs.recv_timeout(wait) {
+                            Ok(job) => job,
+                            Err(RecvTimeoutError::Timeout) => {
+                                sync.flush(&conn);
+                                continue;
+                            }
+                            Err(RecvTimeoutError::Disconnected) => break,
+                        }
+                    }
+                    None => match jobs.recv() {
+                        Ok(job) => job,
+                        Err(_) => break,
+                    },
+                };
                 batch.push_back(first);
                 while batch.len() < max_batch {
                     match jobs.try_recv() {
@@ -68,10 +96,81 @@ pub(super) fn spawn(
                         Err(_) => break,
                     }
                 }
+                sync.before_batch(&conn, &batch);
                 commit_batch(&conn, &mut batch, &counters);
+                sync.after_batch(&conn);
             }
             shut_down(conn)
         })
+}
+
+/// Durability bookkeeping of the writer: which `synchronous` mode the connection is in, and since
+/// when relaxed commits wait for their fsync.
+struct SyncState {
+    /// False for in-memory/test stores (synchronous=OFF): nothing to manage.
+    durable: bool,
+    relaxed_mode: bool,
+    unsynced_since: Option<Instant>,
+}
+
+impl SyncState {
+    /// A batch of only relaxed jobs commits without fsync (synchronous=NORMAL: the WAL is
+    /// written, not synced); any synced job makes the whole batch synced.
+    fn before_batch(&mut self, conn: &Connection, batch: &VecDeque<Box<dyn WriteJob>>) {
+        if !self.durable {
+            return;
+        }
+        let relaxed = batch
+            .iter()
+            .all(|job| job.durability() == Durability::Relaxed);
+        if relaxed != self.relaxed_mode {
+            let mode = if relaxed { "NORMAL" } else { "FULL" };
+            if exec(conn, &format!("PRAGMA synchronous = {mode}")).is_ok() {
+                self.relaxed_mode = relaxed;
+            }
+        }
+    }
+
+    fn after_batch(&mut self, conn: &Connection) {
+        if !self.durable {
+            return;
+        }
+        if self.relaxed_mode {
+            if self.unsynced_since.is_none() {
+                self.unsynced_since = Some(Instant::now());
+            }
+            if self
+                .unsynced_since
+                .is_some_and(|s| s.elapsed() >= RELAXED_SYNC_WITHIN)
+            {
+                self.flush(conn);
+            }
+        } else {
+            // A FULL commit fsyncs the whole WAL, earlier relaxed frames included.
+            self.unsynced_since = None;
+        }
+    }
+
+    /// Puts every relaxed commit on stable storage: a FULL commit of a tiny meta write fsyncs
+    /// the WAL, earlier frames included.
+    fn flush(&mut self, conn: &Connection) {
+        let synced = exec(conn, "PRAGMA synchronous = FULL")
+            .and_then(|()| exec(conn, "BEGIN IMMEDIATE"))
+            .and_then(|()| exec(conn, "INSERT OR REPLACE INTO meta(name, value) VALUES ('last_sync', strftime('%s','now'))"))
+            .and_then(|()| exec(conn, "COMMIT"));
+        match synced {
+            Ok(()) => {
+                self.relaxed_mode = false;
+                self.unsynced_since = None;
+            }
+            Err(_) => {
+                if !conn.is_autocommit() {
+                    let _ = conn.execute_batch("ROLLBACK");
+                }
+                // Tried again at the next batch or timeout.
+            }
+        }
+    }
 }
 
 /// How a job ended inside the current transaction.

@@ -22,9 +22,14 @@ fn crash_value(thread: u64, seq: u64) -> String {
 /// Runs the writer until `kill_after` acks, kills it, and returns the highest acked seq per
 /// thread plus every ack.
 fn run_and_kill(db: &Path, kill_after: usize) -> Vec<(u64, u64)> {
+    run_and_kill_mode(db, kill_after, false)
+}
+
+fn run_and_kill_mode(db: &Path, kill_after: usize, relaxed: bool) -> Vec<(u64, u64)> {
     let mut child = Command::new(env!("CARGO_BIN_EXE_store-crash-writer"))
         .arg(db)
         .arg(THREADS.to_string())
+        .args(if relaxed { &["relaxed"][..] } else { &[][..] })
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -127,4 +132,24 @@ fn acknowledged_writes_survive_sigkill() {
     }
     // The rounds really continued one database: thread 0 got past the first round's work.
     assert!(acked.values().all(|&seq| seq > 0));
+}
+
+/// Relaxed writes are acknowledged without waiting for fsync; a killed process must still lose
+/// none of them (they are committed and in the operating system's hands).
+#[test]
+fn acknowledged_relaxed_writes_survive_sigkill() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("crash-relaxed.db");
+    let mut acked: BTreeMap<u64, u64> = BTreeMap::new();
+    let mut all_acks = Vec::new();
+    for round in 0..2 {
+        let acks = run_and_kill_mode(&db, 3000 + 1000 * round, true);
+        for &(thread, seq) in &acks {
+            let highest = acked.entry(thread).or_insert(0);
+            *highest = (*highest).max(seq);
+        }
+        assert!(acks.len() >= 3000);
+        all_acks.extend(acks);
+        verify(&db, &acked, &all_acks);
+    }
 }

@@ -510,3 +510,43 @@ fn close_from_inside_a_write_does_not_deadlock() {
         b"kept"
     );
 }
+
+/// A relaxed write is visible at once, and an idle writer syncs it within the promised window
+/// (the sync is a FULL commit that stamps `meta.last_sync`).
+#[test]
+fn relaxed_writes_are_visible_and_synced_soon() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_in(&dir);
+    let store = open(&path).unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let version = runtime
+        .block_on(store.write_relaxed(|txn| txn.put("r/1", b"v", Expect::Absent)))
+        .unwrap();
+    assert_eq!(version, 1);
+    let seen = store.read_blocking(|txn| txn.get("r/1")).unwrap().unwrap();
+    assert_eq!(seen.value, b"v");
+    let raw = rusqlite::Connection::open(&path).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let synced: Option<String> = raw
+            .query_row(
+                "SELECT value FROM meta WHERE name = 'last_sync'",
+                [],
+                |row| row.get(0),
+            )
+            .ok();
+        if synced.is_some() {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the relaxed commit was never synced"
+        );
+        thread::sleep(Duration::from_millis(20));
+    }
+    // A synced write after relaxed ones still works and is answered normally.
+    put(&store, "r/2", "w");
+    store.close().unwrap();
+}
