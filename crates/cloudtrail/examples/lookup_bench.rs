@@ -115,7 +115,11 @@ fn main() {
         (
             "EventId",
             q(
-                Some(("EventId", &format!("evt-{}", n / 2))),
+                // The writer's id for event n/2 + 1 (random part as the fill loop made it).
+                Some((
+                    "EventId",
+                    &index::event_id(n / 2 + 1, [((n / 2) % 2048) as u8; 10]),
+                )),
                 now - 90 * 86_400,
                 now,
             ),
