@@ -102,11 +102,16 @@ pub fn start(
     mode: AuditMode,
 ) -> (AuditSink, tokio::task::JoinHandle<()>) {
     let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
-    let handle = tokio::spawn(writer(store, Arc::new(default_account), rx));
+    let handle = tokio::spawn(writer(store, Arc::new(default_account), rx, mode));
     (AuditSink { tx, mode }, handle)
 }
 
-async fn writer(store: Store, default_account: Arc<String>, mut rx: mpsc::Receiver<Queued>) {
+async fn writer(
+    store: Store,
+    default_account: Arc<String>,
+    mut rx: mpsc::Receiver<Queued>,
+    mode: AuditMode,
+) {
     let mut head = load_head(&store).await;
     let mut batch: Vec<Queued> = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
@@ -137,15 +142,21 @@ async fn writer(store: Store, default_account: Arc<String>, mut rx: mpsc::Receiv
         loop {
             let attempt = writes.clone();
             let head_json = head_json.clone();
-            let result = store
-                .write(move |tx| {
-                    for (key, value, expect) in attempt.iter() {
-                        tx.put(key, value, expect.clone())?;
-                    }
-                    tx.put(HEAD_KEY, &head_json, Expect::Any)?;
-                    Ok::<_, StoreError>(())
-                })
-                .await;
+            let job = move |tx: &mut dyn rampart_store::Txn| {
+                for (key, value, expect) in attempt.iter() {
+                    tx.put(key, value, *expect)?;
+                }
+                tx.put(HEAD_KEY, &head_json, Expect::Any)?;
+                Ok::<_, StoreError>(())
+            };
+            // Best effort acknowledges an event once committed and in the operating system's
+            // hands (a killed process loses none; stable storage follows within 100 ms, without
+            // a request waiting on an fsync); fail-closed waits for the fsync itself.
+            let result = if mode == AuditMode::FailClosed {
+                store.write(job).await
+            } else {
+                store.write_relaxed(job).await
+            };
             match result {
                 Ok(()) => {
                     for ack in acks.drain(..) {

@@ -11,7 +11,6 @@ use rampart_aws_types::{AwsError, ids};
 use rampart_services::{AuthState, Ctx, Principal, RequestFacts};
 use rampart_sigv4::{PayloadHash, SigError};
 use serde_json::Value;
-use time::OffsetDateTime;
 
 use crate::audit::{self, Trace};
 use crate::credentials::SessionFailure;
