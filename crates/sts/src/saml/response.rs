@@ -310,6 +310,9 @@ mod tests {
     const SHA1_COMMENTS: &str = include_str!("testdata/assertion_sha1_comments.xml");
     /// Response signature, Canonical XML 1.0 (inclusive).
     const INCLUSIVE: &str = include_str!("testdata/response_inclusive.xml");
+    /// ADFS style: default namespaces everywhere (the signature's too), assertion signed,
+    /// `urn:amazon:webservices` audience, e-mail NameID, SessionNotOnOrAfter.
+    const ADFS: &str = include_str!("testdata/assertion_adfs_style.xml");
     /// 2030-01-01T00:10:00Z, inside the fixtures' validity window.
     const NOW: i64 = 1_893_456_600;
 
@@ -346,6 +349,20 @@ mod tests {
                 Some(&["alice@example.com".to_string()][..])
             );
         }
+    }
+
+    #[test]
+    fn accepts_default_namespaces_in_the_adfs_style() {
+        let c = check(ADFS).unwrap();
+        assert_eq!(c.subject, "alice@example.com");
+        assert_eq!(
+            c.subject_type,
+            "urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress"
+        );
+        // 2030-01-01T08:00:00Z.
+        assert_eq!(c.session_not_on_or_after, Some(1_893_484_800));
+        let t = ADFS.replace("alice@example.com</NameID>", "bob@example.com</NameID>");
+        assert!(is_invalid(check(&t)));
     }
 
     #[test]

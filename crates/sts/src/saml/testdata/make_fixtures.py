@@ -107,11 +107,11 @@ def c14n(el, mode):
     return etree.tostring(el, method="c14n", exclusive=exclusive, with_comments=comments)
 
 
-def sign(el, key, cert, sig="rsa-sha256", digest="sha256", mode="exc"):
+def sign(el, key, cert, sig="rsa-sha256", digest="sha256", mode="exc", ds_prefix="ds"):
     """Enveloped signature of `el` (by its ID), placed after its Issuer, as IdPs do."""
     ref_id = el.get("ID")
     digest_value = base64.b64encode(DIGESTS[digest][1](c14n(el, mode)).digest()).decode()
-    s = etree.SubElement(el, f"{{{DS}}}Signature", nsmap={"ds": DS})
+    s = etree.SubElement(el, f"{{{DS}}}Signature", nsmap={ds_prefix: DS})
     si = etree.SubElement(s, f"{{{DS}}}SignedInfo")
     etree.SubElement(si, f"{{{DS}}}CanonicalizationMethod", Algorithm=C14NS[mode][0])
     etree.SubElement(si, f"{{{DS}}}SignatureMethod", Algorithm=SIG_ALGS[sig][0])
@@ -156,6 +156,11 @@ def main():
     root = etree.fromstring(response().encode())
     sign(root, key, cert, mode="inclusive")
     files["response_inclusive.xml"] = etree.tostring(root).decode()
+    # ADFS style: default namespaces everywhere (the signature's too), assertion signed.
+    adfs = f"""<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol" ID="_resp2" Version="2.0" IssueInstant="2030-01-01T00:00:00Z" Destination="https://signin.aws.amazon.com/saml"><Issuer xmlns="urn:oasis:names:tc:SAML:2.0:assertion">{ENTITY}</Issuer><samlp:Status><samlp:StatusCode Value="urn:oasis:names:tc:SAML:2.0:status:Success" /></samlp:Status><Assertion xmlns="urn:oasis:names:tc:SAML:2.0:assertion" ID="_assert2" IssueInstant="2030-01-01T00:00:00Z" Version="2.0"><Issuer>{ENTITY}</Issuer><Subject><NameID Format="urn:oasis:names:tc:SAML:1.1:nameid-format:emailAddress">alice@example.com</NameID><SubjectConfirmation Method="urn:oasis:names:tc:SAML:2.0:cm:bearer"><SubjectConfirmationData NotOnOrAfter="2030-01-01T01:00:00Z" Recipient="https://signin.aws.amazon.com/saml" /></SubjectConfirmation></Subject><Conditions NotBefore="2030-01-01T00:00:00Z" NotOnOrAfter="2030-01-01T01:00:00Z"><AudienceRestriction><Audience>urn:amazon:webservices</Audience></AudienceRestriction></Conditions><AttributeStatement><Attribute Name="https://aws.amazon.com/SAML/Attributes/Role"><AttributeValue>{ROLE},{PROVIDER}</AttributeValue></Attribute><Attribute Name="https://aws.amazon.com/SAML/Attributes/RoleSessionName"><AttributeValue>alice@example.com</AttributeValue></Attribute></AttributeStatement><AuthnStatement AuthnInstant="2030-01-01T00:00:00Z" SessionNotOnOrAfter="2030-01-01T08:00:00Z"><AuthnContext><AuthnContextClassRef>urn:federation:authentication:windows</AuthnContextClassRef></AuthnContext></AuthnStatement></Assertion></samlp:Response>"""
+    root = etree.fromstring(adfs.encode())
+    sign(root.find("{urn:oasis:names:tc:SAML:2.0:assertion}Assertion"), key, cert, ds_prefix=None)
+    files["assertion_adfs_style.xml"] = etree.tostring(root).decode()
     for name, text in files.items():
         with open(os.path.join(HERE, name), "w") as f:
             f.write(text)
