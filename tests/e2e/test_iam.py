@@ -686,6 +686,10 @@ def test_account_alias_and_summary(iam):
     assert after["Users"] == before["Users"] + 1
     assert after["Policies"] == before["Policies"] + 1
     assert after["AccessKeysPerUserQuota"] == 2 and after["AttachedPoliciesPerUserQuota"] == 10
+    assert after["GlobalEndpointTokenVersion"] == 1
+    iam.set_security_token_service_preferences(GlobalEndpointTokenVersion="v2Token")
+    assert iam.get_account_summary()["SummaryMap"]["GlobalEndpointTokenVersion"] == 2
+    iam.set_security_token_service_preferences(GlobalEndpointTokenVersion="v1Token")
     iam.delete_user(UserName="summary-user")
     iam.delete_policy(PolicyArn=[p["Arn"] for p in iam.list_policies(Scope="Local")["Policies"] if p["PolicyName"] == "summary-policy"][0])
 
@@ -963,3 +967,23 @@ def test_server_certificates(srv, iam, account):
     with pytest.raises(botocore.exceptions.ClientError) as e:
         iam.get_server_certificate(ServerCertificateName="www2")
     assert message(e) == "The Server Certificate with name www2 cannot be found."
+
+
+def test_policies_granting_service_access(iam, account):
+    iam.create_user(UserName="grant-user")
+    iam.create_group(GroupName="grant-group")
+    iam.add_user_to_group(GroupName="grant-group", UserName="grant-user")
+    iam.put_user_policy(UserName="grant-user", PolicyName="s3-inline", PolicyDocument=json.dumps(S3_READ))
+    iam.attach_group_policy(GroupName="grant-group", PolicyArn="arn:aws:iam::aws:policy/IAMReadOnlyAccess")
+    out = iam.list_policies_granting_service_access(
+        Arn=f"arn:aws:iam::{account}:user/grant-user", ServiceNamespaces=["s3", "iam", "kms"],
+    )["PoliciesGrantingServiceAccess"]
+    by_ns = {x["ServiceNamespace"]: x["Policies"] for x in out}
+    assert [(p["PolicyName"], p["PolicyType"], p["EntityType"]) for p in by_ns["s3"]] == [("s3-inline", "INLINE", "USER")]
+    assert [(p["PolicyName"], p["PolicyType"]) for p in by_ns["iam"]] == [("IAMReadOnlyAccess", "MANAGED")]
+    assert by_ns["kms"] == []
+    iam.detach_group_policy(GroupName="grant-group", PolicyArn="arn:aws:iam::aws:policy/IAMReadOnlyAccess")
+    iam.remove_user_from_group(GroupName="grant-group", UserName="grant-user")
+    iam.delete_group(GroupName="grant-group")
+    iam.delete_user_policy(UserName="grant-user", PolicyName="s3-inline")
+    iam.delete_user(UserName="grant-user")

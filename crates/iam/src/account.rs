@@ -24,6 +24,39 @@ use crate::util::{
     boundary_json, encode_document, max_items, page_vec, put_opt, required, str_member, with_marker,
 };
 
+fn sts_preferences_key(account: &str) -> String {
+    rampart_services::common::keys::key(
+        account,
+        crate::model::REGION,
+        crate::model::SERVICE,
+        "stspreferences",
+        "account",
+    )
+}
+
+/// SetSecurityTokenServicePreferences: which token version the global STS endpoint issues
+/// (`v1Token` → 1, `v2Token` → 2), shown by GetAccountSummary's `GlobalEndpointTokenVersion`.
+pub async fn set_sts_preferences(ctx: Arc<Ctx>, input: Value) -> Result<Value, AwsError> {
+    ctx.authorize("iam:SetSecurityTokenServicePreferences", "*", &[])?;
+    let version: u8 = match required(&input, "GlobalEndpointTokenVersion")? {
+        "v2Token" => 2,
+        _ => 1,
+    };
+    let account = ctx.account().to_string();
+    ctx.store()
+        .write(move |tx| {
+            records::put(
+                tx,
+                &sts_preferences_key(&account),
+                &json!({ "globalEndpointTokenVersion": version }),
+                Expect::Any,
+            )?;
+            Ok::<_, AwsError>(())
+        })
+        .await?;
+    Ok(json!({}))
+}
+
 /// Aliases are unique across all accounts of this Rampart.
 fn global_alias_key(alias: &str) -> String {
     format!("sys/iam-account-alias/{alias}")
@@ -131,6 +164,9 @@ pub async fn get_account_summary(ctx: Arc<Ctx>, _input: Value) -> Result<Value, 
             let providers = tx.count(&entity_prefix(&account, crate::model::KIND_OIDC_PROVIDER))?
                 + tx.count(&entity_prefix(&account, crate::model::KIND_SAML_PROVIDER))?;
             let versions: usize = policies.iter().map(|p| p.versions.len()).sum();
+            let token_version = records::get::<Value>(tx, &sts_preferences_key(&account))?
+                .and_then(|(v, _)| v.get("globalEndpointTokenVersion").and_then(Value::as_u64))
+                .unwrap_or(1);
             Ok::<_, AwsError>(json!({
                 "Users": users.len(), "UsersQuota": 5000,
                 "Groups": groups, "GroupsQuota": 300,
@@ -157,7 +193,7 @@ pub async fn get_account_summary(ctx: Arc<Ctx>, _input: Value) -> Result<Value, 
                 "GroupPolicySizeQuota": 5120,
                 "RolePolicySizeQuota": 10240,
                 "AssumeRolePolicySizeQuota": 2048,
-                "GlobalEndpointTokenVersion": 1,
+                "GlobalEndpointTokenVersion": token_version,
                 "Providers": providers,
             }))
         })

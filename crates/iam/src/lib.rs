@@ -12,6 +12,7 @@
 )]
 
 mod access_keys;
+mod access_report;
 mod account;
 mod attachments;
 pub mod aws_managed;
@@ -179,6 +180,8 @@ operations! {
     "TagServerCertificate" => tagging::tag_server_certificate,
     "UntagServerCertificate" => tagging::untag_server_certificate,
     "ListServerCertificateTags" => tagging::list_server_certificate_tags,
+    "SetSecurityTokenServicePreferences" => account::set_sts_preferences,
+    "ListPoliciesGrantingServiceAccess" => access_report::list_policies_granting_service_access,
     "ListEntitiesForPolicy" => attachments::list_entities_for_policy,
     "AttachUserPolicy" => attachments::attach_user_policy,
     "AttachGroupPolicy" => attachments::attach_group_policy,
