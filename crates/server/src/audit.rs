@@ -5,12 +5,16 @@
 //! LookupEvents index entries and the chain head.
 //!
 //! A request waits until its event is committed, so an acknowledged request's event survives a
-//! crash. A full queue makes requests wait; no event is dropped silently. `--audit-mode`:
-//! - `best-effort` (default): if the store refuses a batch, requests proceed (loudly logged) and
-//!   the writer keeps retrying the batch until it is stored.
-//! - `fail-closed`: a request whose event cannot be made durable (write failure, or not durable
-//!   within [`FAIL_CLOSED_WAIT`]) fails with HTTP 500 — the Vault convention for regulated users.
-//!   Its state change, if any, has already happened; the event is still retried.
+//! crash of the process. A full queue makes requests wait; no event is dropped silently.
+//! `--audit-mode`:
+//! - `best-effort` (default): events are committed with the store's relaxed durability (in the
+//!   WAL and the operating system's hands: a killed process loses none; fsynced within 100 ms,
+//!   so a power loss can lose the last 100 ms). If the store refuses a batch, requests proceed
+//!   (loudly logged) and the writer keeps retrying the batch until it is stored.
+//! - `fail-closed`: a request waits for its event's fsync and fails with HTTP 500 if the event
+//!   cannot be made durable (write failure, or not durable within [`FAIL_CLOSED_WAIT`]) — the
+//!   Vault convention for regulated users. Its state change, if any, has already happened; the
+//!   event is still retried.
 //! - `off`: no audit at all. A benchmarking aid to measure the audit's cost; never for use.
 use std::sync::Arc;
 use std::time::Duration;
