@@ -11,7 +11,7 @@
 //! values `& < " TAB LF CR`.
 use std::collections::BTreeMap;
 
-use super::dom::{Document, Kind};
+use super::dom::{Attr, Document, Element, Kind, XML_NS};
 
 pub const EXC_C14N: &str = "http://www.w3.org/2001/10/xml-exc-c14n#";
 pub const EXC_C14N_COMMENTS: &str = "http://www.w3.org/2001/10/xml-exc-c14n#WithComments";
@@ -53,7 +53,7 @@ pub fn canonicalize(
     method: &Method,
 ) -> String {
     let mut out = String::new();
-    render(doc, apex, exclude, method, &BTreeMap::new(), &mut out);
+    render(doc, apex, exclude, method, &BTreeMap::new(), true, &mut out);
     out
 }
 
@@ -63,6 +63,7 @@ fn render(
     exclude: Option<usize>,
     method: &Method,
     rendered: &BTreeMap<String, String>,
+    is_apex: bool,
     out: &mut String,
 ) {
     if Some(id) == exclude {
@@ -131,7 +132,15 @@ fn render(
                     decls.push((p, uri));
                 }
             }
-            let mut attrs: Vec<_> = el.attrs.iter().collect();
+            let mut attrs: Vec<&Attr> = el.attrs.iter().collect();
+            // Canonical XML (inclusive) carries the `xml:*` attributes of the ancestors left
+            // out of the subset onto the apex (nearest wins); exclusive mode does not.
+            let inherited = if !method.exclusive && is_apex {
+                inherited_xml_attrs(doc, id, el)
+            } else {
+                Vec::new()
+            };
+            attrs.extend(inherited.iter());
             attrs.sort_by(|a, b| (a.ns.as_str(), a.local.as_str()).cmp(&(&b.ns, &b.local)));
 
             let name = el.qname();
@@ -157,13 +166,35 @@ fn render(
             }
             out.push('>');
             for &c in &el.children {
-                render(doc, c, exclude, method, &now_rendered, out);
+                render(doc, c, exclude, method, &now_rendered, false, out);
             }
             out.push_str("</");
             out.push_str(&name);
             out.push('>');
         }
     }
+}
+
+/// The `xml:*` attributes in scope at `id` from its ancestors and not set on `el` itself.
+fn inherited_xml_attrs(doc: &Document, id: usize, el: &Element) -> Vec<Attr> {
+    let mut out: Vec<Attr> = Vec::new();
+    let mut cur = doc.parent(id);
+    while let Some(c) = cur {
+        if let Some(e) = doc.element(c) {
+            for a in e.attrs.iter().filter(|a| a.ns == XML_NS) {
+                let shadowed = el
+                    .attrs
+                    .iter()
+                    .chain(out.iter())
+                    .any(|b| b.ns == XML_NS && b.local == a.local);
+                if !shadowed {
+                    out.push(a.clone());
+                }
+            }
+        }
+        cur = doc.parent(c);
+    }
+    out
 }
 
 fn escape_text(s: &str, out: &mut String) {
@@ -216,10 +247,15 @@ mod tests {
         let expected = r#"<n1:elem2 xmlns:n1="http://example.net" xml:lang="en"><n3:stuff xmlns:n3="ftp://example.org"></n3:stuff></n1:elem2>"#;
         assert_eq!(exc(doc1, "elem2"), expected);
         assert_eq!(exc(doc2, "elem2"), expected);
-        // Canonical XML (inclusive) carries the context's namespaces onto the apex.
+        // Canonical XML (inclusive) carries the context's namespaces and `xml:*` attributes onto
+        // the apex (section 2.2 of the exclusive recommendation gives both inclusive forms).
         assert_eq!(
             c14n_with(doc1, "elem2", C14N, Vec::new()),
             r#"<n1:elem2 xmlns:n0="foo:bar" xmlns:n1="http://example.net" xmlns:n3="ftp://example.org" xml:lang="en"><n3:stuff></n3:stuff></n1:elem2>"#
+        );
+        assert_eq!(
+            c14n_with(doc2, "elem2", C14N, Vec::new()),
+            r#"<n1:elem2 xmlns:n1="http://example.net" xmlns:n2="http://foo.example" xml:lang="en" xml:space="retain"><n3:stuff xmlns:n3="ftp://example.org"></n3:stuff></n1:elem2>"#
         );
     }
 

@@ -455,6 +455,42 @@ mod tests {
         }
     }
 
+    /// The `<md:KeyDescriptor ...>...</md:KeyDescriptor>` element of a metadata fixture.
+    fn key_descriptor(metadata: &str) -> &str {
+        let start = metadata.find("<md:KeyDescriptor").unwrap();
+        let end = metadata.find("</md:KeyDescriptor>").unwrap() + "</md:KeyDescriptor>".len();
+        &metadata[start..end]
+    }
+
+    #[test]
+    fn any_signing_certificate_of_the_metadata_verifies_during_rollover() {
+        let both = OTHER_METADATA.replacen(
+            "</md:KeyDescriptor>",
+            &format!("</md:KeyDescriptor>{}", key_descriptor(METADATA)),
+            1,
+        );
+        let m = metadata::parse(&both).unwrap();
+        assert_eq!(m.signing_keys.len(), 2);
+        assert!(verify_response(SIGNXML, &m, NOW).is_ok());
+    }
+
+    #[test]
+    fn an_encryption_certificate_is_not_a_signing_certificate() {
+        let kd = key_descriptor(METADATA);
+        let for_encryption = METADATA.replacen(
+            kd,
+            &kd.replacen("use=\"signing\"", "use=\"encryption\"", 1),
+            1,
+        );
+        assert_ne!(for_encryption, METADATA);
+        let m = metadata::parse(&for_encryption).unwrap();
+        assert!(m.signing_keys.is_empty());
+        assert!(is_invalid(verify_response(SIGNXML, &m, NOW)));
+        // Without `use`, a key serves both purposes.
+        let unqualified = METADATA.replacen(" use=\"signing\"", "", 1);
+        assert!(verify_response(SIGNXML, &metadata::parse(&unqualified).unwrap(), NOW).is_ok());
+    }
+
     #[test]
     fn a_certificate_not_in_the_metadata_is_refused() {
         let other = metadata::parse(OTHER_METADATA).unwrap();
