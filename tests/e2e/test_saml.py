@@ -290,7 +290,9 @@ def test_trust_policy_conditions_on_saml_keys(server, setup):
     trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Federated": setup["provider"]},
              "Action": "sts:AssumeRoleWithSAML", "Condition": {"StringEquals": {
                  "SAML:aud": SIGNIN, "SAML:sub": "bob", "SAML:iss": ENTITY, "SAML:sub_type": "persistent",
-                 "saml:edupersonprincipalname": "bob@example.com"}}}]}
+                 "saml:edupersonprincipalname": "bob@example.com",
+                 "saml:namequalifier": base64.b64encode(hashlib.sha1(f"{ENTITY}{setup['account']}/{setup['name']}".encode()).digest()).decode(),
+                 "saml:doc": f"{setup['account']}/{setup['name']}"}}}]}
     role = iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
     sts = unsigned_sts(server)
     pair = f"{role},{setup['provider']}"
