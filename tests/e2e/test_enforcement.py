@@ -185,6 +185,12 @@ def test_assume_role_across_two_accounts(fresh_server):
     cross = s.client("iam", access_key=c["AccessKeyId"], secret_key=c["SecretAccessKey"], session_token=c["SessionToken"])
     roles = [r["RoleName"] for r in cross.list_roles()["Roles"]]
     assert roles == ["Deployer"], "the session acts in the role's account"
+    # With a session policy that allows nothing the role grants, the session can do nothing.
+    out = sts.assume_role(RoleArn=role_arn, RoleSessionName="narrow", ExternalId="partner-42", Policy=doc(allow("iam:GetUser")))
+    c = out["Credentials"]
+    narrow = s.client("iam", access_key=c["AccessKeyId"], secret_key=c["SecretAccessKey"], session_token=c["SessionToken"])
+    msg = denied(lambda: narrow.list_roles())
+    assert msg.endswith("because no session policy allows the iam:ListRoles action"), msg
 
 
 def totp(seed_b32, step):
