@@ -987,3 +987,35 @@ def test_policies_granting_service_access(iam, account):
     iam.delete_group(GroupName="grant-group")
     iam.delete_user_policy(UserName="grant-user", PolicyName="s3-inline")
     iam.delete_user(UserName="grant-user")
+
+
+def test_service_last_accessed(srv, iam, account):
+    import time
+    iam.create_user(UserName="la-user")
+    iam.create_group(GroupName="la-group")
+    iam.add_user_to_group(GroupName="la-group", UserName="la-user")
+    iam.attach_user_policy(UserName="la-user", PolicyArn="arn:aws:iam::aws:policy/AWSKeyManagementServicePowerUser")
+    key = iam.create_access_key(UserName="la-user")["AccessKey"]
+    user_client(srv, "sts", key).get_caller_identity()
+    try:
+        user_client(srv, "kms", key).list_keys()
+    except botocore.exceptions.ClientError:
+        pass  # Authenticated either way; the decision does not matter here.
+    time.sleep(1.5)  # the once-a-second flush
+    job = iam.generate_service_last_accessed_details(Arn=f"arn:aws:iam::{account}:user/la-user")["JobId"]
+    r = iam.get_service_last_accessed_details(JobId=job)
+    assert r["JobStatus"] == "COMPLETED"
+    by_ns = {s["ServiceNamespace"]: s for s in r["ServicesLastAccessed"]}
+    assert by_ns["kms"]["LastAuthenticatedEntity"] == f"arn:aws:iam::{account}:user/la-user"
+    assert by_ns["kms"]["TotalAuthenticatedEntities"] == 1 and by_ns["kms"]["LastAuthenticatedRegion"] == "us-east-1"
+    assert "sts" in by_ns  # accessed, though no policy grants it
+    assert "LastAuthenticated" not in by_ns["iam"]  # granted (iam:List*), never used
+    assert "secretsmanager" not in by_ns  # neither granted nor used
+    group_job = iam.generate_service_last_accessed_details(Arn=f"arn:aws:iam::{account}:group/la-group")["JobId"]
+    ents = iam.get_service_last_accessed_details_with_entities(JobId=group_job, ServiceNamespace="kms")["EntityDetailsList"]
+    assert [(e["EntityInfo"]["Name"], "LastAuthenticated" in e) for e in ents] == [("la-user", True)]
+    iam.delete_access_key(UserName="la-user", AccessKeyId=key["AccessKeyId"])
+    iam.detach_user_policy(UserName="la-user", PolicyArn="arn:aws:iam::aws:policy/AWSKeyManagementServicePowerUser")
+    iam.remove_user_from_group(GroupName="la-group", UserName="la-user")
+    iam.delete_group(GroupName="la-group")
+    iam.delete_user(UserName="la-user")

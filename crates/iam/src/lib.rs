@@ -23,6 +23,7 @@ pub mod errors;
 mod groups;
 mod instance_profiles;
 pub mod key_usage;
+mod last_accessed;
 mod login_profiles;
 mod mfa;
 pub mod model;
@@ -182,6 +183,9 @@ operations! {
     "ListServerCertificateTags" => tagging::list_server_certificate_tags,
     "SetSecurityTokenServicePreferences" => account::set_sts_preferences,
     "ListPoliciesGrantingServiceAccess" => access_report::list_policies_granting_service_access,
+    "GenerateServiceLastAccessedDetails" => last_accessed::generate,
+    "GetServiceLastAccessedDetails" => last_accessed::get,
+    "GetServiceLastAccessedDetailsWithEntities" => last_accessed::get_with_entities,
     "ListEntitiesForPolicy" => attachments::list_entities_for_policy,
     "AttachUserPolicy" => attachments::attach_user_policy,
     "AttachGroupPolicy" => attachments::attach_group_policy,

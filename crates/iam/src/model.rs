@@ -116,6 +116,10 @@ pub fn oidc_provider_key(account: &str, url_without_scheme: &str) -> String {
 pub fn saml_provider_key(account: &str, name: &str) -> String {
     keys::key(account, REGION, SERVICE, KIND_SAML_PROVIDER, name)
 }
+/// A user's per-service last access, by the user's unique id (stable across renames).
+pub fn last_access_key(account: &str, user_id: &str) -> String {
+    keys::key(account, REGION, SERVICE, "lastaccess", user_id)
+}
 pub fn credential_report_key(account: &str) -> String {
     keys::key(account, REGION, SERVICE, KIND_CREDENTIAL_REPORT, "account")
 }
