@@ -739,3 +739,34 @@ def test_caching_library_sees_a_rotation(server, sm):
     while cache.get_secret_string(n) != rotated:
         assert time.time() < deadline, "the cache never saw the rotated value"
         time.sleep(0.3)
+
+
+def test_cross_account_read_through_resource_policy_and_customer_key(fresh_server):
+    import configparser
+    s = fresh_server("--account-id", "111111111111").start()
+    s.stop()
+    assert s.rampart("accounts", "create", "--id", "222222222222", "--name", "b").returncode == 0
+    s.start()
+    cp = configparser.ConfigParser()
+    cp.read(s.data_dir / "credentials")
+    bk = cp["rampart-222222222222"]
+    key_policy = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::111111111111:root"}, "Action": "kms:*", "Resource": "*"},
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::222222222222:root"}, "Action": "kms:Decrypt", "Resource": "*"}]}
+    key = s.client("kms").create_key(Policy=json.dumps(key_policy))["KeyMetadata"]["Arn"]
+    sm = s.client("secretsmanager")
+    v = secret_text("xacct")
+    arn = sm.create_secret(Name="shared", SecretString=v, KmsKeyId=key)["ARN"]
+    other = s.client("secretsmanager", access_key=bk["aws_access_key_id"], secret_key=bk["aws_secret_access_key"])
+    code, _, _ = err(lambda: other.get_secret_value(SecretId=arn))
+    assert code == "AccessDeniedException"
+    sm.put_resource_policy(SecretId="shared", ResourcePolicy=json.dumps({"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Principal": {"AWS": "arn:aws:iam::222222222222:root"},
+         "Action": "secretsmanager:GetSecretValue", "Resource": "*"}]}))
+    assert other.get_secret_value(SecretId=arn)["SecretString"] == v
+    # The resource policy does not extend to other actions, and names resolve in the caller's
+    # own account (only an ARN reaches another account's secret).
+    code, _, _ = err(lambda: other.describe_secret(SecretId=arn))
+    assert code == "AccessDeniedException"
+    code, _, _ = err(lambda: other.get_secret_value(SecretId="shared"))
+    assert code in ("ResourceNotFoundException", "AccessDeniedException")

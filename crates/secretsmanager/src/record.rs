@@ -107,6 +107,10 @@ pub struct ValueRecord {
     pub ciphertext: String,
     /// Whether the value was given as `SecretBinary` (else `SecretString`).
     pub binary: bool,
+    /// The `KmsKeyId` the value was encrypted under (`None`: the AWS managed key). A key ARN is
+    /// handed to KMS on decryption, so a key of another account is found there.
+    #[serde(default)]
+    pub key: Option<String>,
 }
 
 pub fn secret_key(account: &str, region: &str, name: &str) -> String {

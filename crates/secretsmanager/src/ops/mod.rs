@@ -153,16 +153,17 @@ pub async fn decrypt_value(
     ctx: &Ctx,
     arn: &str,
     version_id: &str,
-    ciphertext_b64: &str,
+    stored: &record::ValueRecord,
 ) -> Result<Zeroizing<Vec<u8>>, AwsError> {
     use base64::Engine as _;
     let blob = base64::engine::general_purpose::STANDARD
-        .decode(ciphertext_b64)
+        .decode(&stored.ciphertext)
         .map_err(|_| error::internal())?;
+    let key = stored.key.as_deref().filter(|k| k.starts_with("arn:"));
     rampart_kms::internal::decrypt_for_service(
         ctx,
         record::SERVICE,
-        None,
+        key,
         &blob,
         &encryption_context(arn, version_id),
     )

@@ -119,13 +119,14 @@ async fn try_sync(
         let stored: Option<(ValueRecord, u64)> =
             ctx.store().read(move |tx| records::get(tx, &k)).await?;
         let Some((stored, _)) = stored else { continue };
-        let plain = decrypt_value(ctx, &primary.arn, vid, &stored.ciphertext).await?;
+        let plain = decrypt_value(ctx, &primary.arn, vid, &stored).await?;
         let blob = encrypt_value(&region_ctx, &replica, vid, &plain).await?;
         new_values.push((
             vid.clone(),
             ValueRecord {
                 ciphertext: base64::engine::general_purpose::STANDARD.encode(blob),
                 binary: stored.binary,
+                key: replica.kms_key_id.clone(),
             },
         ));
     }

@@ -144,6 +144,7 @@ pub async fn create_secret(ctx: Arc<Ctx>, input: Value) -> Result<Value, AwsErro
         value_record = Some(ValueRecord {
             ciphertext: base64::engine::general_purpose::STANDARD.encode(blob),
             binary: *binary,
+            key: rec.kms_key_id.clone(),
         });
         version_id = Some(vid);
     }
@@ -323,7 +324,7 @@ pub async fn add_version(
         let Some((stored, _)) = stored else {
             return Err(error::internal());
         };
-        let old = decrypt_value(ctx, &rec.arn, version_id, &stored.ciphertext).await?;
+        let old = decrypt_value(ctx, &rec.arn, version_id, &stored).await?;
         let same = stored.binary == binary
             && aws_lc_rs::constant_time::verify_slices_are_equal(&old, value).is_ok();
         if same {
@@ -337,6 +338,7 @@ pub async fn add_version(
     let v = ValueRecord {
         ciphertext: base64::engine::general_purpose::STANDARD.encode(blob),
         binary,
+        key: rec.kms_key_id.clone(),
     };
     let now = epoch(ctx.now());
     let vid = version_id.to_string();
@@ -413,13 +415,14 @@ pub async fn update_secret(ctx: Arc<Ctx>, input: Value) -> Result<Value, AwsErro
             let stored: Option<(ValueRecord, u64)> =
                 ctx.store().read(move |tx| records::get(tx, &k)).await?;
             let Some((stored, _)) = stored else { continue };
-            let plain = decrypt_value(&ctx, &rec.arn, vid, &stored.ciphertext).await?;
+            let plain = decrypt_value(&ctx, &rec.arn, vid, &stored).await?;
             let blob = encrypt_value(&ctx, &target, vid, &plain).await?;
             reencrypted.push((
                 vid.clone(),
                 ValueRecord {
                     ciphertext: base64::engine::general_purpose::STANDARD.encode(blob),
                     binary: stored.binary,
+                    key: target.kms_key_id.clone(),
                 },
             ));
         }
