@@ -67,11 +67,47 @@ pub async fn run_due(node: &Node, now: OffsetDateTime) -> Result<(), AwsError> {
         if at > now.unix_timestamp() {
             break;
         }
-        if let Err(e) = run_job(node, now, &account, &region, &name, at, &entry).await {
-            tracing::warn!(code = %e.code, message = %e.message, "secret rotation job failed");
+        // Each rotation runs in its own task: a slow rotator (a webhook may take 30 s per step)
+        // must not hold up the other background jobs, which the scheduler runs one after another.
+        if !claim(&entry) {
+            continue;
         }
+        let node = node.clone();
+        tokio::spawn(async move {
+            if let Err(e) = run_job(&node, now, &account, &region, &name, at, &entry).await {
+                tracing::warn!(code = %e.code, message = %e.message, "secret rotation job failed");
+            }
+            release(&entry);
+        });
     }
     Ok(())
+}
+
+/// Rotation index entries being worked on by this process.
+fn in_flight() -> &'static std::sync::Mutex<std::collections::HashSet<String>> {
+    static SET: std::sync::OnceLock<std::sync::Mutex<std::collections::HashSet<String>>> =
+        std::sync::OnceLock::new();
+    SET.get_or_init(Default::default)
+}
+
+fn claim(entry: &str) -> bool {
+    in_flight()
+        .lock()
+        .map(|mut s| s.insert(entry.to_string()))
+        .unwrap_or(false)
+}
+
+fn release(entry: &str) {
+    if let Ok(mut s) = in_flight().lock() {
+        s.remove(entry);
+    }
+}
+
+/// Waits until this process has no rotation running (tests; a clean shutdown).
+pub async fn idle() {
+    while in_flight().lock().map(|s| !s.is_empty()).unwrap_or(false) {
+        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+    }
 }
 
 async fn drop_entry(node: &Node, entry: &str) -> Result<(), AwsError> {

@@ -281,6 +281,7 @@ async fn the_tick_rotates_and_reschedules() {
         .unwrap();
     assert!(cur["SecretString"].as_str().unwrap().contains("old"));
     crate::tick::run(n.clone(), t0).await.unwrap();
+    crate::rotation::idle().await;
     let cur = call(&n, "GetSecretValue", json!({"SecretId": "r"}))
         .await
         .unwrap();
@@ -299,6 +300,7 @@ async fn the_tick_rotates_and_reschedules() {
     )
     .await
     .unwrap();
+    crate::rotation::idle().await;
     let again = call(&n, "GetSecretValue", json!({"SecretId": "r"}))
         .await
         .unwrap();
