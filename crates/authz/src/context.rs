@@ -21,7 +21,13 @@ pub fn request_context(request: &AuthzRequest<'_>, cached: &CachedPrincipal) -> 
         ContextValue::bool(facts.secure_transport),
     );
     ctx.set("aws:RequestedRegion", ContextValue::string(&facts.region));
-    ctx.set("aws:ViaAWSService", ContextValue::bool(false));
+    // A service acting for the caller with the caller's credentials (Secrets Manager or SSM
+    // calling KMS) names itself in kms:ViaService; that is what aws:ViaAWSService reports.
+    let via_service = request
+        .conditions
+        .iter()
+        .any(|(k, _)| k.eq_ignore_ascii_case("kms:ViaService"));
+    ctx.set("aws:ViaAWSService", ContextValue::bool(via_service));
     if let Some(session) = &request.principal.session {
         // Present (true or false) for temporary credentials; absent for long-term keys, as AWS.
         ctx.set(
