@@ -70,8 +70,9 @@ def test_create_get_versions_and_stages(sm):
     p3 = sm.put_secret_value(SecretId=n, SecretString=v3)
     ids = {v["VersionId"]: v["VersionStages"] for v in sm.list_secret_version_ids(SecretId=n)["Versions"]}
     assert ids == {p["VersionId"]: ["AWSPREVIOUS"], p3["VersionId"]: ["AWSCURRENT"]}
-    ids = {v["VersionId"] for v in sm.list_secret_version_ids(SecretId=n, IncludeDeprecated=True)["Versions"]}
-    assert r["VersionId"] in ids
+    listed = sm.list_secret_version_ids(SecretId=n, IncludeDeprecated=True)["Versions"]
+    assert r["VersionId"] in {v["VersionId"] for v in listed}
+    assert all(v["KmsKeyIds"] == ["DefaultEncryptionKey"] for v in listed)
     # Custom labels and AWSPENDING.
     pend = secret_text("pending")
     pp = sm.put_secret_value(SecretId=n, SecretString=pend, VersionStages=["AWSPENDING", "blue"])
@@ -156,6 +157,7 @@ def test_update_secret_and_customer_key(server, sm):
     v = secret_text("cmk")
     sm.create_secret(Name=n, SecretString=v, KmsKeyId=key)
     assert sm.describe_secret(SecretId=n)["KmsKeyId"] == key
+    assert sm.list_secret_version_ids(SecretId=n)["Versions"][0]["KmsKeyIds"] == [key]
     assert sm.get_secret_value(SecretId=n)["SecretString"] == v
     # Change description and key without a value: versions re-encrypted, still readable.
     key2 = kms.create_key()["KeyMetadata"]["KeyId"]
@@ -553,7 +555,8 @@ def test_rotation_random_password(sm):
     # A plain-string secret gets a whole new password.
     n2 = name("rot")
     sm.create_secret(Name=n2, SecretString=secret_text("plain"))
-    sm.rotate_secret(SecretId=n2, RotationLambdaARN=RANDOM_ROTATOR, RotationRules={"ScheduleExpression": "rate(4 hours)"})
+    sm.rotate_secret(SecretId=n2, RotationLambdaARN=RANDOM_ROTATOR, RotationRules={"ScheduleExpression": "rate(10 days)"})
+    assert sm.describe_secret(SecretId=n2)["RotationRules"] == {"AutomaticallyAfterDays": 10, "ScheduleExpression": "rate(10 days)"}
     wait_rotated(sm, n2)
     assert not sm.get_secret_value(SecretId=n2)["SecretString"].startswith("s3cr3t-")
 

@@ -225,7 +225,14 @@ pub fn describe_json(rec: &SecretRecord, include_versions: bool, list_entry: boo
         m.insert("RotationLambdaARN".into(), json!(l));
     }
     if let Some(r) = &rec.rotation.rules {
-        m.insert("RotationRules".into(), r.clone());
+        // AWS also reports a days-based schedule as AutomaticallyAfterDays.
+        let mut rules = r.clone();
+        if let Ok(crate::schedule::Schedule::Days(d)) = crate::schedule::parse_rules(r)
+            && let Some(obj) = rules.as_object_mut()
+        {
+            obj.insert("AutomaticallyAfterDays".into(), json!(d));
+        }
+        m.insert("RotationRules".into(), rules);
     }
     if let Some(t) = rec.rotation.last_rotated {
         m.insert("LastRotatedDate".into(), json!(t));

@@ -206,15 +206,39 @@ pub async fn list_secret_version_ids(ctx: Arc<Ctx>, input: Value) -> Result<Valu
             .total_cmp(&a.1.created)
             .then_with(|| a.0.cmp(b.0))
     });
+    // Which key each listed version is encrypted under (AWS names its managed key
+    // `DefaultEncryptionKey` here).
+    let (account, region) = record::account_region(&rec.arn);
+    let keys: Vec<String> = all
+        .iter()
+        .skip(start)
+        .take(max)
+        .map(|(id, _)| value_key(account, region, &rec.name, id))
+        .collect();
+    let key_ids: Vec<Option<String>> = ctx
+        .store()
+        .read(move |tx| {
+            keys.iter()
+                .map(|k| {
+                    records::get::<ValueRecord>(tx, k).map(|v| {
+                        v.and_then(|(v, _)| v.key)
+                            .or(Some("DefaultEncryptionKey".into()))
+                    })
+                })
+                .collect::<Result<Vec<_>, AwsError>>()
+        })
+        .await?;
     let page: Vec<Value> = all
         .iter()
         .skip(start)
         .take(max)
-        .map(|(id, v)| {
+        .zip(key_ids)
+        .map(|((id, v), key)| {
             let mut e = json!({
                 "VersionId": id,
                 "VersionStages": v.stages,
                 "CreatedDate": v.created,
+                "KmsKeyIds": key.into_iter().collect::<Vec<_>>(),
             });
             if let Some(t) = v.last_accessed {
                 set(&mut e, "LastAccessedDate", json!(t));
