@@ -184,9 +184,7 @@ async fn writer(
 }
 
 async fn load_head(store: &Store) -> Head {
-    let result = store
-        .read(|tx| Ok::<_, StoreError>(tx.get(HEAD_KEY)?))
-        .await;
+    let result = store.read(|tx| tx.get(HEAD_KEY)).await;
     match result {
         Ok(Some(record)) => serde_json::from_slice(&record.value).unwrap_or_default(),
         Ok(None) => Head::default(),
@@ -371,6 +369,42 @@ mod tests {
             .unwrap();
         w1.abort();
         w2.abort();
+    }
+
+    #[tokio::test]
+    async fn background_jobs_record_aws_service_events() {
+        let store = Store::open_in_memory().unwrap();
+        let (sink, writer) = start(store.clone(), "999999999999".into(), AuditMode::BestEffort);
+        let node_sink: std::sync::Arc<dyn ServiceEventSink> = std::sync::Arc::new(sink.clone());
+        node_sink
+            .emit(ServiceEvent {
+                account: "123456789012".into(),
+                region: "eu-west-1".into(),
+                event_source: "kms.amazonaws.com".into(),
+                event_name: "DeleteKey".into(),
+                time: OffsetDateTime::UNIX_EPOCH,
+                details: None,
+                resources: vec![AuditResource {
+                    arn: "arn:aws:kms:eu-west-1:123456789012:key/k".into(),
+                    resource_type: "AWS::KMS::Key".into(),
+                }],
+            })
+            .await;
+        drop(node_sink);
+        drop(sink);
+        writer.await.unwrap();
+        let (_, bytes) = queued_events(&store)
+            .into_iter()
+            .find(|(k, _)| *k == stored::event_key(1))
+            .unwrap();
+        let e: rampart_cloudtrail::stored::StoredEvent = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(e.event["eventType"], "AwsServiceEvent");
+        assert_eq!(e.event["userIdentity"]["invokedBy"], "kms.amazonaws.com");
+        assert_eq!(e.event["resources"][0]["type"], "AWS::KMS::Key");
+        assert_eq!(
+            index::seq_of_event_id(e.event["eventID"].as_str().unwrap()),
+            Some(1)
+        );
     }
 
     #[tokio::test]
