@@ -288,6 +288,14 @@ pub fn validate(req: &Request<'_>) -> Report {
             };
             listed.insert(k.to_string());
             let uri = s3_uri(b, k);
+            // Only files of this trail's bucket, never a path out of it.
+            if b != req.bucket
+                || k.split('/')
+                    .any(|seg| seg.is_empty() || seg == "." || seg == "..")
+            {
+                report.findings.push(Finding::LogNotFound(uri));
+                continue;
+            }
             match std::fs::read(local_path(req.trails_dir, b, k)) {
                 Err(_) => report.findings.push(Finding::LogNotFound(uri)),
                 Ok(bytes) if sha256_hex(&bytes) != h => {
@@ -302,7 +310,10 @@ pub fn validate(req: &Request<'_>) -> Report {
         if start_time <= req.start {
             break;
         }
-        next = text("previousDigestS3Object");
+        next = text("previousDigestS3Object").filter(|k| {
+            !k.split('/')
+                .any(|seg| seg.is_empty() || seg == "." || seg == "..")
+        });
         expected = match (text("previousDigestHashValue"), prev_sig) {
             (Some(h), Some(s)) => Some((h, s)),
             _ => None,
