@@ -79,7 +79,11 @@ pub struct ServeArgs {
     #[arg(long, env = "RAMPART_TRAIL_S3_ACCESS_KEY_ID")]
     pub trail_s3_access_key_id: Option<String>,
     /// Secret access key for the S3 endpoint (prefer the environment variable or config file)
-    #[arg(long, env = "RAMPART_TRAIL_S3_SECRET_ACCESS_KEY", hide_env_values = true)]
+    #[arg(
+        long,
+        env = "RAMPART_TRAIL_S3_SECRET_ACCESS_KEY",
+        hide_env_values = true
+    )]
     pub trail_s3_secret_access_key: Option<String>,
     /// TOML file with any of the options above
     #[arg(long, env = "RAMPART_CONFIG")]
