@@ -155,7 +155,7 @@ impl Credentials {
         let key = access_key_store_key(access_key_id);
         let record = self
             .store
-            .read(move |tx| Ok::<_, rampart_store::StoreError>(tx.get(&key)?))
+            .read(move |tx| tx.get(&key))
             .await
             .map_err(|e| AwsError::internal(format!("credential lookup failed: {e}")))?;
         let Some(record) = record else {

@@ -302,7 +302,7 @@ pub(crate) fn issue_role_session(
     };
     let minted = mint(
         &ctx.node.master_key,
-        &account,
+        account,
         kind,
         arn.clone(),
         user_id.clone(),

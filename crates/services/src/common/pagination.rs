@@ -25,6 +25,9 @@ pub fn decode_token(prefix: &str, token: &str) -> Option<String> {
 
 /// One page of records under `prefix` that pass `keep`, at most `max_items`, and the token for
 /// the next page. `invalid_token` is the service's error for a token it did not issue.
+/// One page of records and the token for the next page.
+pub type Page = (Vec<(String, Record)>, Option<String>);
+
 pub fn page(
     tx: &mut (impl ReadTxn + ?Sized),
     prefix: &str,
@@ -32,7 +35,7 @@ pub fn page(
     max_items: usize,
     invalid_token: impl Fn() -> AwsError,
     mut keep: impl FnMut(&str, &Record) -> bool,
-) -> Result<(Vec<(String, Record)>, Option<String>), AwsError> {
+) -> Result<Page, AwsError> {
     let mut after = match token {
         Some(t) => Some(decode_token(prefix, t).ok_or_else(&invalid_token)?),
         None => None,
