@@ -26,6 +26,11 @@ mod state;
 
 use std::process::ExitCode;
 
+/// The request path allocates many small, short-lived objects (headers, JSON, events); glibc's
+/// allocator showed up at ~12% of CPU under load, mimalloc handles this pattern better.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
