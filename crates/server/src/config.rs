@@ -85,6 +85,12 @@ pub struct ServeArgs {
         hide_env_values = true
     )]
     pub trail_s3_secret_access_key: Option<String>,
+    /// Serve HTTPS with this PEM certificate chain (needs --tls-key)
+    #[arg(long, env = "RAMPART_TLS_CERT")]
+    pub tls_cert: Option<PathBuf>,
+    /// PEM private key of --tls-cert
+    #[arg(long, env = "RAMPART_TLS_KEY")]
+    pub tls_key: Option<PathBuf>,
     /// TOML file with any of the options above
     #[arg(long, env = "RAMPART_CONFIG")]
     pub config: Option<PathBuf>,
@@ -95,6 +101,8 @@ pub struct ServeArgs {
 #[serde(deny_unknown_fields)]
 struct FileConfig {
     listen: Option<SocketAddr>,
+    tls_cert: Option<PathBuf>,
+    tls_key: Option<PathBuf>,
     data_dir: Option<PathBuf>,
     account_id: Option<String>,
     region: Option<String>,
@@ -115,6 +123,8 @@ struct FileConfig {
 #[derive(Debug, Clone)]
 pub struct Config {
     pub listen: SocketAddr,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
     pub data_dir: PathBuf,
     pub account_id: Option<String>,
     pub region: String,
@@ -173,6 +183,8 @@ impl Config {
                 .or(file.max_body_bytes)
                 .unwrap_or(DEFAULT_MAX_BODY_BYTES),
             explain: args.explain.or(file.explain).unwrap_or(false),
+            tls_cert: args.tls_cert.or(file.tls_cert),
+            tls_key: args.tls_key.or(file.tls_key),
             audit_mode: args
                 .audit_mode
                 .or(file.audit_mode)

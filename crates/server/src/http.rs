@@ -65,22 +65,33 @@ pub async fn serve(config: Config) -> Result<(), String> {
     }
     let router = router.fallback(aws_request).with_state(state.clone());
 
+    // TLS material is loaded before binding, so a bad certificate fails the start cleanly.
+    let tls = match (&config.tls_cert, &config.tls_key) {
+        (Some(cert), Some(key)) => Some(crate::tls::server_config(cert, key)?),
+        (None, None) => None,
+        _ => return Err("--tls-cert and --tls-key go together".to_string()),
+    };
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(|e| format!("cannot listen on {}: {e}", config.listen))?;
     let local = listener.local_addr().map_err(|e| e.to_string())?;
-    // Small request/response exchanges: never let Nagle hold a response back.
-    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
-        let _ = tcp.set_nodelay(true);
-    });
-    tracing::info!(listen = %local, account = %node.default_account, data_dir = %config.data_dir.display(), ready_ms = started.elapsed().as_millis() as u64, "rampart is ready");
-    axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(shutdown_signal())
-    .await
-    .map_err(|e| format!("server error: {e}"))?;
+    tracing::info!(listen = %local, tls = tls.is_some(), account = %node.default_account, data_dir = %config.data_dir.display(), ready_ms = started.elapsed().as_millis() as u64, "rampart is ready");
+    match tls {
+        Some(tls) => crate::tls::serve(listener, router, tls, shutdown_signal()).await,
+        None => {
+            // Small request/response exchanges: never let Nagle hold a response back.
+            let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(shutdown_signal())
+            .await
+            .map_err(|e| format!("server error: {e}"))?;
+        }
+    }
 
     // In-flight requests have finished; stop the jobs, flush the audit queue, close the store.
     let _ = stop_jobs.send(true);

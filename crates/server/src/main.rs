@@ -23,6 +23,7 @@ mod logging;
 mod pipeline;
 mod protocol;
 mod state;
+mod tls;
 
 use std::process::ExitCode;
 

@@ -38,7 +38,16 @@ pub async fn handle(state: Arc<AppState>, remote: SocketAddr, request: Request<B
         output: None,
         resources: Vec::new(),
         session: Default::default(),
-        tls: None,
+        tls: parts
+            .extensions
+            .get::<crate::tls::TlsConnection>()
+            .map(|t| rampart_cloudtrail::record::TlsDetails {
+                tls_version: t.version.clone(),
+                cipher_suite: t.cipher_suite.clone(),
+                client_provided_host_header: header_str(&parts.headers, "host")
+                    .unwrap_or("")
+                    .to_string(),
+            }),
     };
     // Until the target is known, errors are rendered in the protocol the request looks like.
     let mut proto = Proto::guess(&parts.headers);
@@ -119,7 +128,7 @@ async fn run(
     };
     let facts = RequestFacts {
         source_ip: trace.source_ip.clone(),
-        secure_transport: false,
+        secure_transport: trace.tls.is_some(),
         now: trace.now,
         region,
         user_agent: trace.user_agent.clone(),
