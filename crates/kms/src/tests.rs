@@ -3,12 +3,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use rampart_crypto::MasterKey;
-use rampart_services::credentials::CredentialCache;
-use rampart_services::{
-    Ctx, DiscardServiceEvents, Node, Principal, RequestFacts, RootOnlyAuthorizer,
-};
-use rampart_store::Store;
+use rampart_services::{Ctx, Node, Principal, RootOnlyAuthorizer};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
@@ -16,30 +11,12 @@ use crate::internal;
 
 const ACCOUNT: &str = "111122223333";
 
-struct NoCache;
-impl CredentialCache for NoCache {
-    fn invalidate(&self, _: &str) {}
-}
-
 fn node() -> Node {
-    Node {
-        store: Store::open_in_memory().unwrap(),
-        master_key: Arc::new(MasterKey::from_bytes(&[9u8; 32]).unwrap()),
-        authorizer: Arc::new(RootOnlyAuthorizer),
-        credential_cache: Arc::new(NoCache),
-        service_events: Arc::new(DiscardServiceEvents),
-    }
+    rampart_services::testing::node([9u8; 32]).unwrap()
 }
 
 fn ctx_at(node: &Node, principal: Principal, now: OffsetDateTime) -> Arc<Ctx> {
-    let facts = RequestFacts {
-        source_ip: "127.0.0.1".into(),
-        secure_transport: false,
-        now,
-        region: "us-east-1".into(),
-        user_agent: "test".into(),
-    };
-    Arc::new(Ctx::new(principal, "req".into(), facts, node.clone()))
+    rampart_services::testing::ctx(node, principal, "us-east-1", now)
 }
 
 fn root_ctx(node: &Node) -> Arc<Ctx> {

@@ -22,6 +22,7 @@ pub mod credentials;
 pub mod principal;
 pub mod registry;
 pub mod service_events;
+pub mod testing;
 
 pub use authz::{
     Authorizer, AuthzRequest, Decision, RequestFacts, ResourcePolicy, ResourcePolicyKind,

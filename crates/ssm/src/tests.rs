@@ -1,14 +1,9 @@
 //! In-process tests over a real (temporary) store: the standard-parameter quota, the version
 //! cap, and what the store holds for SecureString values.
-use std::sync::Arc;
 
-use rampart_crypto::MasterKey;
 use rampart_services::common::records;
-use rampart_services::credentials::CredentialCache;
-use rampart_services::{
-    Ctx, DiscardServiceEvents, Node, Principal, RequestFacts, RootOnlyAuthorizer,
-};
-use rampart_store::{Expect, Store};
+use rampart_services::{Node, Principal};
+use rampart_store::Expect;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
@@ -17,35 +12,17 @@ use crate::record;
 const ACCOUNT: &str = "111122223333";
 const REGION: &str = "us-east-1";
 
-struct NoCache;
-impl CredentialCache for NoCache {
-    fn invalidate(&self, _: &str) {}
-}
-
 fn node() -> Node {
-    Node {
-        store: Store::open_in_memory().unwrap(),
-        master_key: Arc::new(MasterKey::from_bytes(&[5u8; 32]).unwrap()),
-        authorizer: Arc::new(RootOnlyAuthorizer),
-        credential_cache: Arc::new(NoCache),
-        service_events: Arc::new(DiscardServiceEvents),
-    }
+    rampart_services::testing::node([5u8; 32]).unwrap()
 }
 
 async fn call(node: &Node, op: &str, input: Value) -> Result<Value, rampart_aws_types::AwsError> {
-    let facts = RequestFacts {
-        source_ip: "127.0.0.1".into(),
-        secure_transport: false,
-        now: OffsetDateTime::now_utc(),
-        region: REGION.into(),
-        user_agent: "test".into(),
-    };
-    let ctx = Arc::new(Ctx::new(
+    let ctx = rampart_services::testing::ctx(
+        node,
         Principal::root(ACCOUNT, "AKIA"),
-        "req".into(),
-        facts,
-        node.clone(),
-    ));
+        REGION,
+        OffsetDateTime::now_utc(),
+    );
     crate::handler(op).unwrap()(ctx, input).await
 }
 
