@@ -449,7 +449,7 @@ async fn principal_inputs(
     let source = source_arn.to_string();
     let (identity, boundary, principal) = ctx
         .store()
-        .read(
+        .read_offloaded(
             move |tx| -> Result<
                 (Vec<SourcedPolicy>, Option<SourcedPolicy>, EnginePrincipal),
                 AwsError,

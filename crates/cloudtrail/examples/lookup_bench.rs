@@ -15,7 +15,7 @@ use std::time::Instant;
 use rampart_cloudtrail::index;
 use rampart_cloudtrail::lookup::{Query, run};
 use rampart_cloudtrail::record::format_time;
-use rampart_cloudtrail::stored::{Head, chain};
+use rampart_cloudtrail::stored::{Head, indexed_rows};
 use rampart_store::{Expect, Store, StoreError};
 use serde_json::{Value, json};
 use time::OffsetDateTime;
@@ -79,14 +79,9 @@ fn main() {
             for (k, e) in batch.iter_mut().enumerate() {
                 e["eventID"] = index::event_id(head.seq + 1 + k as u64, [k as u8; 10]).into();
             }
-            let records = chain(&mut head, &batch);
-            let pairs: Vec<(u64, &Value)> = records.iter().map(|r| r.0).zip(batch.iter()).collect();
-            let rows = index::batch_rows(&pairs, ACCOUNT);
+            let rows = indexed_rows(&mut head, &batch, ACCOUNT);
             store
                 .write_blocking(move |tx| {
-                    for (_, k, v) in &records {
-                        tx.put(k, v, Expect::Absent)?;
-                    }
                     for (k, v) in &rows {
                         tx.put(k, v, Expect::Any)?;
                     }

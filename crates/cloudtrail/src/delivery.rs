@@ -24,11 +24,11 @@ use crate::index;
 use crate::record::format_time;
 use crate::selectors;
 use crate::settings::Settings;
-use crate::stored::{EVENTS_PREFIX, StoredEvent, event_key};
+use crate::stored;
 use crate::trail::{self, DeliveredFile, DeliveryState, REGISTRY_PREFIX, TrailConfig, TrailRef};
 
-/// Most audit records examined per trail per tick.
-const SCAN_LIMIT: usize = 20_000;
+/// Most audit chunks (each a few dozen records) examined per trail per tick.
+const SCAN_CHUNKS: usize = 500;
 /// Most records in one log file.
 const MAX_RECORDS_PER_FILE: usize = 10_000;
 
@@ -164,16 +164,13 @@ pub async fn deliver_trail(
         _ => return Ok(()),
     };
     let flushing = !config.is_logging;
-    let start = event_key(state.cursor_seq);
+    let cursor = state.cursor_seq;
     let page = store
-        .read(move |tx| tx.scan(EVENTS_PREFIX, Some(&start), SCAN_LIMIT))
+        .read_offloaded(move |tx| stored::scan_events(tx, cursor, SCAN_CHUNKS))
         .await?;
     let mut last_seq = state.cursor_seq;
     let mut selected: Vec<(u64, Value)> = Vec::new();
-    for (_, record) in page {
-        let Ok(stored) = serde_json::from_slice::<StoredEvent>(&record.value) else {
-            continue;
-        };
+    for stored in page {
         if stored.seq > upper {
             break;
         }
@@ -324,7 +321,7 @@ mod tests {
         let head_json = serde_json::to_vec(&*head).unwrap();
         store
             .write_blocking(move |tx| {
-                for (_, k, v) in &records {
+                for (k, v) in &records {
                     tx.put(k, v, Expect::Absent)?;
                 }
                 tx.put(crate::stored::HEAD_KEY, &head_json, Expect::Any)?;

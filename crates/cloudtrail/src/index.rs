@@ -184,31 +184,73 @@ pub fn seq_of_event_id(id: &str) -> Option<u64> {
     u64::from_str_radix(last, 16).ok()
 }
 
+/// What the index needs to know about one event, taken from it where it is built (on the
+/// request's thread) so the indexer never parses event JSON.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventMeta {
+    pub account: String,
+    pub region: String,
+    pub seconds: i64,
+    /// LookupAttributes values other than EventId (the id carries the sequence number).
+    pub attributes: Vec<(&'static str, String)>,
+}
+
+impl EventMeta {
+    pub fn of(event: &Value, fallback_account: &str) -> EventMeta {
+        EventMeta {
+            account: event_account(event, fallback_account).to_string(),
+            region: event_region(event).to_string(),
+            seconds: event_seconds(event),
+            attributes: attribute_values(event)
+                .into_iter()
+                .filter(|(a, _)| *a != "EventId")
+                .collect(),
+        }
+    }
+}
+
 /// The rows a batch adds: posting rows for every (account, region, attribute, value), and the
 /// batch manifest. `events` are (seq, event) in sequence order.
 pub fn batch_rows(events: &[(u64, &Value)], fallback_account: &str) -> Vec<(String, Vec<u8>)> {
-    use std::collections::BTreeMap;
-    let mut lists: BTreeMap<String, Vec<(i64, u64)>> = BTreeMap::new();
+    let metas: Vec<(u64, EventMeta)> = events
+        .iter()
+        .map(|(seq, e)| (*seq, EventMeta::of(e, fallback_account)))
+        .collect();
+    let refs: Vec<(u64, &EventMeta)> = metas.iter().map(|(s, m)| (*s, m)).collect();
+    meta_rows(&refs)
+}
+
+/// [`batch_rows`] from the events' metadata.
+pub fn meta_rows(events: &[(u64, &EventMeta)]) -> Vec<(String, Vec<u8>)> {
+    use std::collections::{BTreeMap, HashMap};
+    // Grouped by borrowed (account, region, attribute, value) first: the key text is formatted
+    // once per distinct value, not once per event.
+    let mut groups: HashMap<(&str, &str, &str, &str), Vec<(i64, u64)>> = HashMap::new();
     let mut newest = i64::MIN;
-    for (seq, event) in events {
-        let account = event_account(event, fallback_account);
-        let region = event_region(event);
-        let t = event_seconds(event);
-        newest = newest.max(t);
-        lists
-            .entry(time_prefix(account, region))
+    for (seq, m) in events {
+        newest = newest.max(m.seconds);
+        groups
+            .entry((&m.account, &m.region, ALL, ""))
             .or_default()
-            .push((t, *seq));
-        for (attr, value) in attribute_values(event) {
-            if attr == "EventId" {
-                continue;
-            }
-            lists
-                .entry(attribute_prefix(account, region, attr, &value))
+            .push((m.seconds, *seq));
+        for (attr, value) in &m.attributes {
+            groups
+                .entry((&m.account, &m.region, attr, value))
                 .or_default()
-                .push((t, *seq));
+                .push((m.seconds, *seq));
         }
     }
+    let lists: BTreeMap<String, Vec<(i64, u64)>> = groups
+        .into_iter()
+        .map(|((account, region, attr, value), entries)| {
+            let prefix = if attr == ALL {
+                time_prefix(account, region)
+            } else {
+                attribute_prefix(account, region, attr, value)
+            };
+            (prefix, entries)
+        })
+        .collect();
     let mut rows = Vec::new();
     for (prefix, mut entries) in lists {
         // Newest first; rows of at most SPAN seconds.

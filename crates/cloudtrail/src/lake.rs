@@ -24,7 +24,7 @@ use serde_json::{Map, Value, json};
 use crate::errors::error;
 use crate::index;
 use crate::selectors::{self, AdvancedSelector, FieldSelector, Selection};
-use crate::stored::{EVENTS_PREFIX, HEAD_KEY, Head, StoredEvent, event_key};
+use crate::stored::{self, HEAD_KEY, Head};
 
 /// Most recent audit records a query looks at.
 pub const LAKE_WINDOW: u64 = 200_000;
@@ -211,7 +211,7 @@ pub fn list_event_data_stores(ctx: Arc<Ctx>, _input: Value) -> HandlerFuture {
         let prefix = keys::prefix(ctx.account(), ctx.region(), "cloudtrail", "eventdatastore");
         let all = ctx
             .store()
-            .read(move |tx| {
+            .read_offloaded(move |tx| {
                 tx.scan_all(&prefix)?
                     .into_iter()
                     .map(|(k, r)| records::decode::<EventDataStore>(&k, &r.value))
@@ -528,21 +528,20 @@ fn eds_events(
         .get(HEAD_KEY)?
         .and_then(|r| serde_json::from_slice::<Head>(&r.value).ok())
         .map_or(0, |h| h.seq);
-    let mut after = event_key(head.saturating_sub(LAKE_WINDOW));
+    let mut after = head.saturating_sub(LAKE_WINDOW);
     let selection = Selection::Advanced(eds.selectors.clone());
     let floor = now - eds.retention_period.saturating_mul(86_400);
     let (mut out, mut scanned, mut bytes) = (Vec::new(), 0u64, 0u64);
     loop {
-        let page = tx.scan(EVENTS_PREFIX, Some(&after), 2_000)?;
-        let full = page.len() == 2_000;
-        for (k, r) in page {
-            after = k;
+        let page = stored::scan_events(tx, after, 64)?;
+        let Some(last) = page.last() else {
+            return Ok((out, scanned, bytes));
+        };
+        after = last.seq;
+        for stored in page {
             scanned += 1;
-            bytes += r.value.len() as u64;
-            let Ok(stored) = serde_json::from_slice::<StoredEvent>(&r.value) else {
-                continue;
-            };
             let e = stored.event;
+            bytes += serde_json::to_vec(&e).map_or(0, |b| b.len() as u64);
             if index::event_account(&e, default_account) == eds.account
                 && (eds.multi_region || index::event_region(&e) == eds.region)
                 && index::event_seconds(&e) >= floor
@@ -550,9 +549,6 @@ fn eds_events(
             {
                 out.push(e);
             }
-        }
-        if !full {
-            return Ok((out, scanned, bytes));
         }
     }
 }
@@ -583,7 +579,7 @@ pub fn start_query(ctx: Arc<Ctx>, input: Value) -> HandlerFuture {
         let prefix = keys::prefix(ctx.account(), ctx.region(), "cloudtrail", "eventdatastore");
         let all = ctx
             .store()
-            .read(move |tx| {
+            .read_offloaded(move |tx| {
                 tx.scan_all(&prefix)?
                     .into_iter()
                     .map(|(k, r)| records::decode::<EventDataStore>(&k, &r.value))
@@ -608,9 +604,11 @@ pub fn start_query(ctx: Arc<Ctx>, input: Value) -> HandlerFuture {
             .unwrap_or_default();
         let now = ctx.now().unix_timestamp();
         let eds2 = eds.clone();
+        // Every event answered before the query is in the store.
+        ctx.node.service_events.flush().await;
         let (events, scanned, bytes) = ctx
             .store()
-            .read(move |tx| eds_events(tx, &eds2, &default_account, now))
+            .read_offloaded(move |tx| eds_events(tx, &eds2, &default_account, now))
             .await?;
         let outcome =
             tokio::task::spawn_blocking(move || execute(&rewritten, &events, QUERY_TIMEOUT))

@@ -19,6 +19,7 @@ pub mod destination;
 pub mod digest;
 pub mod errors;
 pub mod index;
+pub mod journal;
 pub mod lake;
 pub mod lookup;
 pub mod record;

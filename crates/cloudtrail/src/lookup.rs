@@ -15,7 +15,7 @@ use time::OffsetDateTime;
 
 use crate::errors::error;
 use crate::index;
-use crate::stored::{StoredEvent, event_key};
+use crate::stored::EventReader;
 
 /// How far back events can be looked up (and how long they are kept).
 pub const RETENTION_DAYS: i64 = 90;
@@ -61,7 +61,12 @@ pub fn lookup_events(ctx: Arc<Ctx>, input: Value) -> HandlerFuture {
             return Ok(json!({ "Events": [] }));
         }
         let query = build_query(&ctx, input)?;
-        let (events, next) = ctx.store().read(move |tx| run(tx, &query)).await?;
+        // Every event answered before this lookup is in the store.
+        ctx.node.service_events.flush().await;
+        let (events, next) = ctx
+            .store()
+            .read_offloaded(move |tx| run(tx, &query))
+            .await?;
         let mut out = json!({ "Events": events });
         if let (Some(t), Some(map)) = (next, out.as_object_mut()) {
             map.insert("NextToken".into(), t.into());
@@ -143,14 +148,13 @@ fn decode_token(q: &Query, token: &str) -> Result<(i64, u64), AwsError> {
     ))
 }
 
-fn load_event(tx: &mut (impl ReadTxn + ?Sized), seq: u64) -> Result<Option<Value>, AwsError> {
+fn load_event(
+    tx: &mut (impl ReadTxn + ?Sized),
+    reader: &mut EventReader,
+    seq: u64,
+) -> Result<Option<Value>, AwsError> {
     // Retention may have removed the event before its index rows.
-    let Some(record) = tx.get(&event_key(seq))? else {
-        return Ok(None);
-    };
-    Ok(serde_json::from_slice::<StoredEvent>(&record.value)
-        .ok()
-        .map(|s| s.event))
+    Ok(reader.get(tx, seq)?.map(|s| s.event))
 }
 
 /// Runs a query: the LookupEvents `Events` and the next token.
@@ -185,6 +189,7 @@ pub fn run(
         events: Vec::new(),
         last: None,
         max: q.max_results,
+        reader: EventReader::default(),
     };
     loop {
         let rows = tx.scan(&prefix, Some(&after), 64)?;
@@ -216,6 +221,7 @@ struct Page {
     events: Vec<Value>,
     last: Option<(i64, u64)>,
     max: usize,
+    reader: EventReader,
 }
 
 impl Page {
@@ -245,7 +251,7 @@ fn drain(
             return Ok(true);
         }
         pending.pop();
-        if let Some(event) = load_event(tx, top.1)? {
+        if let Some(event) = load_event(tx, &mut page.reader, top.1)? {
             page.events.push(lookup_event(&event));
             page.last = Some(top);
         }
@@ -267,7 +273,7 @@ fn lookup_event_id(
     if continued {
         return Ok((Vec::new(), None));
     }
-    let Some(event) = load_event(tx, seq)? else {
+    let Some(event) = load_event(tx, &mut EventReader::default(), seq)? else {
         return Ok((Vec::new(), None));
     };
     let t = index::event_seconds(&event);
@@ -330,7 +336,7 @@ pub fn lookup_event(event: &Value) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::stored::{Head, chain};
+    use crate::stored::{Head, indexed_rows};
     use rampart_store::{Expect, Store, StoreError};
 
     fn event(i: u64, name: &str, t: i64) -> Value {
@@ -350,14 +356,9 @@ mod tests {
             e["eventID"] = index::event_id(i as u64 + 1, [i as u8; 10]).into();
         }
         for chunk in events.chunks(batch) {
-            let records = chain(&mut head, chunk);
-            let pairs: Vec<(u64, &Value)> = records.iter().map(|r| r.0).zip(chunk.iter()).collect();
-            let rows = index::batch_rows(&pairs, "000000000000");
+            let rows = indexed_rows(&mut head, chunk, "000000000000");
             store
                 .write_blocking(move |tx| {
-                    for (_, key, bytes) in &records {
-                        tx.put(key, bytes, Expect::Absent)?;
-                    }
                     for (key, bytes) in &rows {
                         tx.put(key, bytes, Expect::Absent)?;
                     }

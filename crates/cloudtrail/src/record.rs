@@ -226,7 +226,10 @@ pub fn api_call_event(call: &ApiCall<'_>) -> Value {
     e.insert("requestParameters".into(), call.request_parameters.clone());
     e.insert("responseElements".into(), call.response_elements.clone());
     e.insert("requestID".into(), call.request_id.into());
-    e.insert("eventID".into(), call.event_id.into());
+    // An empty id: the audit writer adds it (it carries the sequence number).
+    if !call.event_id.is_empty() {
+        e.insert("eventID".into(), call.event_id.into());
+    }
     e.insert("readOnly".into(), call.read_only.into());
     if !call.resources.is_empty() {
         e.insert(
@@ -270,7 +273,9 @@ pub fn service_event(event: &ServiceEvent, event_id: &str) -> Value {
     e.insert("userAgent".into(), event.event_source.clone().into());
     e.insert("requestParameters".into(), Value::Null);
     e.insert("responseElements".into(), Value::Null);
-    e.insert("eventID".into(), event_id.into());
+    if !event_id.is_empty() {
+        e.insert("eventID".into(), event_id.into());
+    }
     e.insert("readOnly".into(), false.into());
     if !event.resources.is_empty() {
         e.insert(

@@ -7,7 +7,7 @@ use time::OffsetDateTime;
 
 use crate::index::{BATCH_PREFIX, BatchManifest};
 use crate::lookup::RETENTION_DAYS;
-use crate::stored::{StoredEvent, TAIL_KEY, Tail, event_key};
+use crate::stored::{self, EVENTS_PREFIX, TAIL_KEY, Tail, seq_of_key};
 
 /// Most batches removed by one tick (one transaction).
 const BATCHES_PER_TICK: usize = 16;
@@ -27,22 +27,32 @@ pub async fn expire(store: &Store, now: OffsetDateTime, days: i64) -> Result<u64
                 if m.newest >= cutoff {
                     break;
                 }
-                if let Some(last) = tx.get(&event_key(m.last_seq))? {
-                    if let Ok(s) = serde_json::from_slice::<StoredEvent>(&last.value) {
-                        tail = Some(Tail {
-                            first_seq: m.last_seq + 1,
-                            prev_hash: s.hash,
-                        });
-                    }
+                if let Some(last) = stored::get_event(tx.as_read(), m.last_seq)? {
+                    tail = Some(Tail {
+                        first_seq: m.last_seq + 1,
+                        prev_hash: last.hash,
+                    });
                 }
                 for k in &m.keys {
                     tx.delete(k, Expect::Any)?;
                 }
-                for seq in m.first_seq..=m.last_seq {
-                    if tx.delete(&event_key(seq), Expect::Any)? {
-                        removed += 1;
+                // The batch's chunks: chunks never span batches, so they are exactly the chunks
+                // up to the one ending at the batch's last event.
+                loop {
+                    let chunks = tx.scan(EVENTS_PREFIX, None, 64)?;
+                    let mut more = !chunks.is_empty();
+                    for (k, _) in &chunks {
+                        if seq_of_key(k).is_none_or(|last| last > m.last_seq) {
+                            more = false;
+                            break;
+                        }
+                        tx.delete(k, Expect::Any)?;
+                    }
+                    if !more {
+                        break;
                     }
                 }
+                removed += m.last_seq + 1 - m.first_seq;
                 tx.delete(&key, Expect::Any)?;
             }
             if let Some(t) = tail {
@@ -63,9 +73,8 @@ pub async fn expire_default(store: &Store, now: OffsetDateTime) -> Result<u64, A
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::index;
-    use crate::stored::{Head, chain};
-    use serde_json::{Value, json};
+    use crate::stored::{Head, chunk_key, indexed_rows};
+    use serde_json::json;
 
     #[tokio::test]
     async fn old_batches_go_with_their_index_rows_and_the_tail_is_recorded() {
@@ -76,14 +85,9 @@ mod tests {
             vec![ev("2024-01-01T00:00:00Z"), ev("2024-01-01T00:00:01Z")],
             vec![ev("2024-06-01T00:00:00Z")],
         ] {
-            let records = chain(&mut head, &batch);
-            let pairs: Vec<(u64, &Value)> = records.iter().map(|r| r.0).zip(batch.iter()).collect();
-            let rows = index::batch_rows(&pairs, "0");
+            let rows = indexed_rows(&mut head, &batch, "0");
             store
                 .write(move |tx| {
-                    for (_, k, v) in &records {
-                        tx.put(k, v, Expect::Absent)?;
-                    }
                     for (k, v) in &rows {
                         tx.put(k, v, Expect::Absent)?;
                     }
@@ -106,8 +110,8 @@ mod tests {
             })
             .await
             .unwrap();
-        assert!(!keys.contains(&event_key(1)) && !keys.contains(&event_key(2)));
-        assert!(keys.contains(&event_key(3)));
+        assert!(!keys.contains(&chunk_key(2)));
+        assert!(keys.contains(&chunk_key(3)));
         // Only the surviving batch's rows remain: its time row, EventName row and manifest.
         assert_eq!(
             keys.iter()

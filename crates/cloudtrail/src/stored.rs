@@ -1,21 +1,32 @@
-//! How the audit trail is stored: one record per event under `sys/audit/<seq>`, each carrying
-//! the SHA-256 of the previous record's hash and its own event bytes (a hash chain), and a head
-//! record with the last sequence number and hash. Retention moves the tail forward and records
-//! where the surviving chain starts.
+//! How the audit trail is stored: each event is a record line — `{"seq":N,"hash":…,"prevHash":…,
+//! "event":{…}}`, the event's SHA-256 link to the previous record making a hash chain — and
+//! consecutive lines are kept together in chunks of up to [`CHUNK_BYTES`] under
+//! `sys/audit/<last seq>`. Chunking is what keeps the audit cheap: one store row per few dozen
+//! events instead of one per event, while a lookup of one event still reads one small row.
+//! A head record holds the last sequence number and hash; retention moves the tail forward and
+//! records where the surviving chain starts.
+//!
+//! The audit journal (`crate::journal`) holds the same lines, so recovery copies them verbatim.
 use aws_lc_rs::digest;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+
+use rampart_store::{ReadTxn, StoreError};
 
 pub const EVENTS_PREFIX: &str = "sys/audit/";
 pub const HEAD_KEY: &str = "sys/audit-head";
 /// Written by retention: the first surviving sequence number and the hash it chains from.
 pub const TAIL_KEY: &str = "sys/audit-tail";
+/// A chunk is closed once it holds this many bytes (a single larger event gets a chunk alone).
+pub const CHUNK_BYTES: usize = 48 * 1024;
 
-pub fn event_key(seq: u64) -> String {
+/// The key of the chunk whose last event is `seq`. Chunks sort by sequence number, so the chunk
+/// holding `seq` is the first at or after `chunk_key(seq)`.
+pub fn chunk_key(seq: u64) -> String {
     format!("{EVENTS_PREFIX}{seq:020}")
 }
 
-/// The sequence number in an event key.
+/// The last sequence number in a chunk key.
 pub fn seq_of_key(key: &str) -> Option<u64> {
     key.strip_prefix(EVENTS_PREFIX)?.parse().ok()
 }
@@ -54,53 +65,237 @@ pub fn link_hash(prev_hash: &str, event_bytes: &[u8]) -> String {
     hex::encode(ctx.finish())
 }
 
-/// Assigns sequence numbers and hashes to `events`, advancing `head`; returns each stored
-/// record with its key.
-pub fn chain(head: &mut Head, events: &[Value]) -> Vec<(u64, String, Vec<u8>)> {
-    events
-        .iter()
-        .map(|event| {
-            let bytes = serde_json::to_vec(event).unwrap_or_default();
-            let hash = link_hash(&head.hash, &bytes);
-            head.seq += 1;
-            let prev_hash = std::mem::replace(&mut head.hash, hash);
-            // The `StoredEvent` JSON, written around the bytes already serialized for the hash
-            // (the hot path of the audit writer: no second serialization, no clone).
-            let mut record = Vec::with_capacity(bytes.len() + 200);
-            record.extend_from_slice(
-                format!(
-                    "{{\"seq\":{},\"hash\":\"{}\",\"prevHash\":\"{prev_hash}\",\"event\":",
-                    head.seq, head.hash
-                )
-                .as_bytes(),
-            );
-            record.extend_from_slice(&bytes);
-            record.push(b'}');
-            (head.seq, event_key(head.seq), record)
-        })
-        .collect()
+/// Appends the record line (with its `\n`) of the next event to `out`, advancing `head`.
+/// `event_bytes` is the event's JSON exactly as hashed and stored.
+pub fn append_line(head: &mut Head, event_bytes: &[u8], out: &mut Vec<u8>) -> u64 {
+    let hash = link_hash(&head.hash, event_bytes);
+    head.seq += 1;
+    let prev_hash = std::mem::replace(&mut head.hash, hash);
+    out.extend_from_slice(b"{\"seq\":");
+    out.extend_from_slice(head.seq.to_string().as_bytes());
+    out.extend_from_slice(b",\"hash\":\"");
+    out.extend_from_slice(head.hash.as_bytes());
+    out.extend_from_slice(b"\",\"prevHash\":\"");
+    out.extend_from_slice(prev_hash.as_bytes());
+    out.extend_from_slice(b"\",\"event\":");
+    out.extend_from_slice(event_bytes);
+    out.extend_from_slice(b"}\n");
+    head.seq
+}
+
+/// The sequence number a record line starts with, without parsing the rest.
+pub fn line_seq(line: &[u8]) -> Option<u64> {
+    let rest = line.strip_prefix(b"{\"seq\":")?;
+    let end = rest.iter().position(|b| !b.is_ascii_digit())?;
+    std::str::from_utf8(rest.get(..end)?).ok()?.parse().ok()
+}
+
+/// Record lines (each ending with `\n`, in sequence order) grouped into chunk rows.
+pub fn chunk_rows(lines: &[(u64, &[u8])]) -> Vec<(String, Vec<u8>)> {
+    let mut rows = Vec::new();
+    let mut chunk: Vec<u8> = Vec::new();
+    let mut last = 0;
+    for (seq, line) in lines {
+        if !chunk.is_empty() && chunk.len() + line.len() > CHUNK_BYTES {
+            rows.push((chunk_key(last), std::mem::take(&mut chunk)));
+        }
+        chunk.extend_from_slice(line);
+        last = *seq;
+    }
+    if !chunk.is_empty() {
+        rows.push((chunk_key(last), chunk));
+    }
+    rows
+}
+
+/// Chains `events` after `head` and returns their chunk rows — how tests and tools store
+/// events the way the audit indexer does (without index rows; see `index::batch_rows`).
+pub fn chain(head: &mut Head, events: &[Value]) -> Vec<(String, Vec<u8>)> {
+    let mut lines: Vec<(u64, Vec<u8>)> = Vec::with_capacity(events.len());
+    for event in events {
+        let bytes = serde_json::to_vec(event).unwrap_or_default();
+        let mut line = Vec::with_capacity(bytes.len() + 200);
+        let seq = append_line(head, &bytes, &mut line);
+        lines.push((seq, line));
+    }
+    let refs: Vec<(u64, &[u8])> = lines.iter().map(|(s, l)| (*s, l.as_slice())).collect();
+    chunk_rows(&refs)
+}
+
+/// Every row a batch of `events` adds after `head` — chunks, LookupEvents postings and the
+/// batch manifest — as the audit indexer writes them (without the head record). For tests and
+/// tools that fill a store directly.
+pub fn indexed_rows(
+    head: &mut Head,
+    events: &[Value],
+    fallback_account: &str,
+) -> Vec<(String, Vec<u8>)> {
+    let first = head.seq + 1;
+    let mut rows = chain(head, events);
+    let pairs: Vec<(u64, &Value)> = (first..).zip(events.iter()).collect();
+    rows.extend(crate::index::batch_rows(&pairs, fallback_account));
+    rows
+}
+
+/// The lines of a chunk.
+fn lines(chunk: &[u8]) -> impl Iterator<Item = &[u8]> {
+    chunk.split(|b| *b == b'\n').filter(|l| !l.is_empty())
+}
+
+/// The event `seq`, if stored.
+pub fn get_event(
+    tx: &mut (impl ReadTxn + ?Sized),
+    seq: u64,
+) -> Result<Option<StoredEvent>, StoreError> {
+    let after = chunk_key(seq.saturating_sub(1));
+    let Some((_, record)) = tx.scan(EVENTS_PREFIX, Some(&after), 1)?.into_iter().next() else {
+        return Ok(None);
+    };
+    Ok(find_in_chunk(&record.value, seq))
+}
+
+/// Reads events one by one, keeping the last chunk it read: a page of LookupEvents results
+/// mostly comes from one or two chunks.
+#[derive(Default)]
+pub struct EventReader {
+    /// (first seq, last seq, bytes) of the chunk read last.
+    chunk: Option<(u64, u64, Vec<u8>)>,
+}
+
+impl EventReader {
+    pub fn get(
+        &mut self,
+        tx: &mut (impl ReadTxn + ?Sized),
+        seq: u64,
+    ) -> Result<Option<StoredEvent>, StoreError> {
+        if let Some((first, last, bytes)) = &self.chunk {
+            if (*first..=*last).contains(&seq) {
+                return Ok(find_in_chunk(bytes, seq));
+            }
+        }
+        let after = chunk_key(seq.saturating_sub(1));
+        let Some((key, record)) = tx.scan(EVENTS_PREFIX, Some(&after), 1)?.into_iter().next()
+        else {
+            return Ok(None);
+        };
+        let first = lines(&record.value).next().and_then(line_seq);
+        let found = find_in_chunk(&record.value, seq);
+        if let (Some(first), Some(last)) = (first, seq_of_key(&key)) {
+            self.chunk = Some((first, last, record.value));
+        }
+        Ok(found)
+    }
+}
+
+/// The event `seq` within one chunk's bytes.
+pub fn find_in_chunk(chunk: &[u8], seq: u64) -> Option<StoredEvent> {
+    lines(chunk)
+        .find(|l| line_seq(l) == Some(seq))
+        .and_then(|l| serde_json::from_slice(l).ok())
+}
+
+/// Stored events with sequence numbers above `after_seq`, in order, from at most `max_chunks`
+/// chunks. Returns the events and the key to continue after (`None` at the end).
+pub fn scan_events(
+    tx: &mut (impl ReadTxn + ?Sized),
+    after_seq: u64,
+    max_chunks: usize,
+) -> Result<Vec<StoredEvent>, StoreError> {
+    let after = chunk_key(after_seq);
+    let mut out = Vec::new();
+    for (key, record) in tx.scan(EVENTS_PREFIX, Some(&after), max_chunks)? {
+        for line in lines(&record.value) {
+            if line_seq(line).is_some_and(|s| s > after_seq) {
+                match serde_json::from_slice::<StoredEvent>(line) {
+                    Ok(e) => out.push(e),
+                    Err(e) => tracing::error!(chunk = %key, error = %e, "unreadable audit record"),
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Every record line of the chunks above `after_key` (exclusive), at most `max_chunks` of them:
+/// `(chunk key, raw lines)`, for tools that verify the chain over the exact stored bytes.
+pub fn scan_chunks(
+    tx: &mut (impl ReadTxn + ?Sized),
+    after_key: Option<&str>,
+    max_chunks: usize,
+) -> Result<Vec<(String, Vec<Vec<u8>>)>, StoreError> {
+    Ok(tx
+        .scan(EVENTS_PREFIX, after_key, max_chunks)?
+        .into_iter()
+        .map(|(k, r)| (k, lines(&r.value).map(<[u8]>::to_vec).collect()))
+        .collect())
+}
+
+/// The event's exact JSON bytes inside a record line (what its hash covers).
+pub fn event_bytes(line: &[u8]) -> Option<&[u8]> {
+    const MARK: &[u8] = b",\"event\":";
+    let line = line.strip_suffix(b"\n").unwrap_or(line);
+    let at = line.windows(MARK.len()).position(|w| w == MARK)?;
+    line.get(at + MARK.len()..line.len().checked_sub(1)?)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rampart_store::{Expect, Store};
 
     #[test]
     fn chain_links_each_record_to_the_previous() {
         let mut head = Head::default();
-        let recs = chain(
+        let rows = chain(
             &mut head,
             &[serde_json::json!({"a": 1}), serde_json::json!({"b": 2})],
         );
-        let a: StoredEvent = serde_json::from_slice(&recs[0].2).unwrap();
-        let b: StoredEvent = serde_json::from_slice(&recs[1].2).unwrap();
+        assert_eq!(rows.len(), 1, "small events share a chunk");
+        assert_eq!(rows[0].0, chunk_key(2));
+        let a = find_in_chunk(&rows[0].1, 1).unwrap();
+        let b = find_in_chunk(&rows[0].1, 2).unwrap();
         assert_eq!((a.seq, b.seq), (1, 2));
         assert_eq!(b.prev_hash, a.hash);
         assert_eq!(head.hash, b.hash);
-        assert!(recs[0].1 < recs[1].1);
-        assert_eq!(seq_of_key(&recs[1].1), Some(2));
         let bytes = serde_json::to_vec(&a.event).unwrap();
         assert_eq!(link_hash("", &bytes), a.hash);
         assert_eq!(a.event, serde_json::json!({"a": 1}));
+        let first_line = rows[0].1.split(|b| *b == b'\n').next().unwrap();
+        assert_eq!(event_bytes(first_line), Some(&b"{\"a\":1}"[..]));
+        assert_eq!(seq_of_key(&rows[0].0), Some(2));
+    }
+
+    #[test]
+    fn chunks_close_at_their_size_and_events_are_found_in_any() {
+        let store = Store::open_in_memory().unwrap();
+        let mut head = Head::default();
+        let big = "x".repeat(10_000);
+        let events: Vec<Value> = (0..30)
+            .map(|i| serde_json::json!({"i": i, "pad": big}))
+            .collect();
+        let rows = chain(&mut head, &events);
+        assert!(rows.len() >= 6, "{} chunks", rows.len());
+        assert!(rows.iter().all(|(_, v)| v.len() <= CHUNK_BYTES));
+        store
+            .write_blocking(move |tx| {
+                for (k, v) in &rows {
+                    tx.put(k, v, Expect::Absent)?;
+                }
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
+        store
+            .read_blocking(|tx| {
+                for seq in 1..=30u64 {
+                    let e = get_event(tx, seq)?.unwrap();
+                    assert_eq!(e.seq, seq);
+                    assert_eq!(e.event["i"], seq - 1);
+                }
+                assert!(get_event(tx, 31)?.is_none());
+                let after_7: Vec<u64> = scan_events(tx, 7, 100)?.iter().map(|e| e.seq).collect();
+                assert_eq!(after_7, (8..=30).collect::<Vec<_>>());
+                Ok::<_, StoreError>(())
+            })
+            .unwrap();
     }
 }

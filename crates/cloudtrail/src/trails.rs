@@ -449,6 +449,8 @@ pub fn start_logging(ctx: Arc<Ctx>, input: Value) -> HandlerFuture {
         }
         c.is_logging = true;
         c.start_logging_time = Some(ctx.now().unix_timestamp());
+        // The trail's cursor is the audit head: every event answered before now is in it.
+        ctx.node.service_events.flush().await;
         let r2 = r.clone();
         save(&ctx, &r, c, version, move |tx| {
             update_state(tx, &r2, |s, head| {
@@ -473,6 +475,8 @@ pub fn stop_logging(ctx: Arc<Ctx>, input: Value) -> HandlerFuture {
         }
         c.is_logging = false;
         c.stop_logging_time = Some(ctx.now().unix_timestamp());
+        // The trail delivers up to the audit head: every event answered before now is in it.
+        ctx.node.service_events.flush().await;
         let r2 = r.clone();
         save(&ctx, &r, c, version, move |tx| {
             update_state(tx, &r2, |s, head| s.stop_seq = Some(head))

@@ -113,7 +113,7 @@ pub async fn list_policies_granting_service_access(
     let arn_for_errors = arn.clone();
     let (policies, own_type) = ctx
         .store()
-        .read(move |tx| {
+        .read_offloaded(move |tx| {
             Ok::<_, AwsError>(match kind.as_str() {
                 "user" => (
                     load_principal_policies(tx, &account, PrincipalRef::User(&name))?.identity,

@@ -191,7 +191,7 @@ pub async fn get_credential_report(ctx: Arc<Ctx>, _input: Value) -> Result<Value
     let account = ctx.account().to_string();
     let rec = ctx
         .store()
-        .read(move |tx| {
+        .read_offloaded(move |tx| {
             Ok::<_, AwsError>(
                 records::get::<CredentialReportRecord>(tx, &credential_report_key(&account))?
                     .map(|(r, _)| r),

@@ -165,7 +165,7 @@ async fn load_job(
     let account = ctx.account().to_string();
     let (job, docs, users) = ctx
         .store()
-        .read(move |tx| {
+        .read_offloaded(move |tx| {
             let (job, _) = records::get::<Job>(tx, &job_key(&account, &id))?
                 .ok_or_else(|| errors::no_such_entity(format!("Job {id} does not exist.")))?;
             let (docs, users) = gather(tx, &account, &job.arn)?;

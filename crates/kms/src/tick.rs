@@ -49,7 +49,7 @@ pub fn parse_due(key: &str) -> Option<(i64, String, String, String, String)> {
 pub async fn run(node: Node, now: i64, when: OffsetDateTime) -> Result<(), AwsError> {
     let due: Vec<String> = node
         .store
-        .read(|tx| {
+        .read_offloaded(|tx| {
             let page = tx.scan(DUE_PREFIX, None, BATCH)?;
             Ok::<_, AwsError>(page.into_iter().map(|(k, _)| k).collect())
         })

@@ -42,7 +42,7 @@ async fn purge(node: &Node, now: OffsetDateTime) -> Result<(), AwsError> {
     let now_s = now.unix_timestamp();
     let due: Vec<String> = node
         .store
-        .read(|tx| {
+        .read_offloaded(|tx| {
             let page = tx.scan(PURGE_PREFIX, None, BATCH)?;
             Ok::<_, AwsError>(page.into_iter().map(|(k, _)| k).collect())
         })

@@ -5,9 +5,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use clap::Args;
-use rampart_cloudtrail::stored::{
-    EVENTS_PREFIX, StoredEvent, TAIL_KEY, Tail, event_key, link_hash,
-};
+use rampart_cloudtrail::stored::{self, StoredEvent, TAIL_KEY, Tail, link_hash};
 use rampart_store::{Store, StoreError};
 
 use crate::bootstrap::STORE_FILE;
@@ -23,6 +21,18 @@ pub struct ExportArgs {
 pub fn export(args: &ExportArgs) -> Result<(), String> {
     let store = Store::open_sqlite(&args.data_dir.join(STORE_FILE), Default::default())
         .map_err(|e| format!("store: {e}"))?;
+    // A killed server's last events may still be only in its journal: index them first, as
+    // the server's next start would.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let default_account = crate::bootstrap::default_account_of(&store)?.unwrap_or_default();
+    runtime.block_on(crate::audit::recover(
+        &store,
+        &args.data_dir.join(crate::audit::JOURNAL_DIR),
+        &default_account,
+    ))?;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
     let tail: Tail = store
@@ -39,27 +49,31 @@ pub fn export(args: &ExportArgs) -> Result<(), String> {
     loop {
         let start = after.clone();
         let page = store
-            .read_blocking(move |tx| tx.scan(EVENTS_PREFIX, start.as_deref(), 1000))
+            .read_blocking(move |tx| stored::scan_chunks(tx, start.as_deref(), 64))
             .map_err(|e: StoreError| format!("store: {e}"))?;
         let Some((last, _)) = page.last() else { break };
         after = Some(last.clone());
-        for (key, record) in page {
-            let stored: StoredEvent = serde_json::from_slice(&record.value)
-                .map_err(|e| format!("{key}: corrupt record: {e}"))?;
-            if key != event_key(stored.seq) || stored.seq != expected_seq {
-                return Err(format!(
-                    "{key}: sequence gap: expected {expected_seq}, found {}",
-                    stored.seq
-                ));
+        for (key, lines) in page {
+            for line in lines {
+                let record: StoredEvent = serde_json::from_slice(&line)
+                    .map_err(|e| format!("{key}: corrupt record: {e}"))?;
+                if record.seq != expected_seq {
+                    return Err(format!(
+                        "{key}: sequence gap: expected {expected_seq}, found {}",
+                        record.seq
+                    ));
+                }
+                // The hash covers the event's exact stored bytes.
+                let bytes = stored::event_bytes(&line)
+                    .ok_or_else(|| format!("{key}: corrupt record {}", record.seq))?;
+                let hash = link_hash(&prev_hash, bytes);
+                if record.prev_hash != prev_hash || record.hash != hash {
+                    return Err(format!("{key}: hash chain broken at {}", record.seq));
+                }
+                prev_hash = hash;
+                expected_seq += 1;
+                writeln!(out, "{}", String::from_utf8_lossy(bytes)).map_err(|e| e.to_string())?;
             }
-            let bytes = serde_json::to_vec(&stored.event).map_err(|e| e.to_string())?;
-            let hash = link_hash(&prev_hash, &bytes);
-            if stored.prev_hash != prev_hash || stored.hash != hash {
-                return Err(format!("{key}: hash chain broken"));
-            }
-            prev_hash = hash;
-            expected_seq += 1;
-            writeln!(out, "{}", String::from_utf8_lossy(&bytes)).map_err(|e| e.to_string())?;
         }
     }
     store.close().map_err(|e| format!("store: {e}"))?;

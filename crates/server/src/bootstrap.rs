@@ -59,14 +59,7 @@ pub fn open(config: &Config) -> Result<Node, String> {
     };
     let store = Store::open_sqlite(&dir.join(STORE_FILE), Default::default())
         .map_err(|e| format!("store: {e}"))?;
-    let existing: Option<String> = store
-        .read_blocking(|tx| {
-            Ok::<_, rampart_store::StoreError>(
-                tx.get(keys::DEFAULT_ACCOUNT)?
-                    .map(|r| String::from_utf8_lossy(&r.value).into_owned()),
-            )
-        })
-        .map_err(|e| format!("store: {e}"))?;
+    let existing = default_account_of(&store)?;
     let default_account = match existing {
         Some(id) => {
             if let Some(wanted) = &config.account_id {
@@ -171,6 +164,18 @@ fn put_root_key(
 
 /// Wipes every record and recreates the default account with the same id and the same root
 /// credentials (so the credentials file stays valid). Used by `POST /_rampart/reset` in dev mode.
+/// The node's default account, once created.
+pub fn default_account_of(store: &Store) -> Result<Option<String>, String> {
+    store
+        .read_blocking(|tx| {
+            Ok::<_, rampart_store::StoreError>(
+                tx.get(keys::DEFAULT_ACCOUNT)?
+                    .map(|r| String::from_utf8_lossy(&r.value).into_owned()),
+            )
+        })
+        .map_err(|e| format!("store: {e}"))
+}
+
 pub async fn reset(store: &Store, default_account: &str) -> Result<(), AwsError> {
     let account_key = keys::account(default_account);
     let (account, root_key) = store

@@ -26,9 +26,11 @@ pub async fn serve(config: Config) -> Result<(), String> {
     let master_key = Arc::new(node.master_key);
     let (audit_sink, audit_writer) = audit::start(
         node.store.clone(),
+        config.data_dir.join(audit::JOURNAL_DIR),
         node.default_account.clone(),
         config.audit_mode,
-    );
+    )
+    .await?;
     let credentials = Arc::new(credentials::Credentials::new(
         node.store.clone(),
         master_key.clone(),

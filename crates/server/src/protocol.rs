@@ -256,8 +256,8 @@ pub fn encode_error(
 /// The value with every model-`sensitive` member replaced, for audit records and logs.
 pub fn redact(target: &Target, value: &Value, output: bool) -> Value {
     match target.model_operation() {
-        Some(op) if output => rampart_wire::redact_output(target.service, op, value),
-        Some(op) => rampart_wire::redact_input(target.service, op, value),
+        Some(op) if output => rampart_wire::audit_output(target.service, op, value),
+        Some(op) => rampart_wire::audit_input(target.service, op, value),
         None => Value::Null,
     }
 }

@@ -35,6 +35,12 @@ pub type EmitFuture<'a> = Pin<Box<dyn Future<Output = ()> + Send + 'a>>;
 /// audit writer like any request's event (never dropped silently).
 pub trait ServiceEventSink: Send + Sync {
     fn emit(&self, event: ServiceEvent) -> EmitFuture<'_>;
+
+    /// Waits until every event recorded so far (by requests or jobs) is readable from the
+    /// store: what LookupEvents and other readers of the trail call first.
+    fn flush(&self) -> EmitFuture<'_> {
+        Box::pin(async {})
+    }
 }
 
 /// A sink that keeps nothing, for unit tests of jobs that do not look at their events.

@@ -37,7 +37,7 @@ fn parse_entry(key: &str) -> Option<(i64, String, String, String, String)> {
 pub async fn run(node: Node, now: OffsetDateTime) -> Result<(), AwsError> {
     let due: Vec<String> = node
         .store
-        .read(|tx| {
+        .read_offloaded(|tx| {
             let page = tx.scan(DUE_PREFIX, None, BATCH)?;
             Ok::<_, AwsError>(page.into_iter().map(|(k, _)| k).collect())
         })

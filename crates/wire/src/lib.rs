@@ -39,7 +39,7 @@ pub use json::{decode_json, encode_json};
 pub use model::{Operation, ServiceModel, Shape, ShapeId, ShapeKind};
 pub use protocol::{EncodedResponse, HttpRequest, Protocol, decode_request, encode_response};
 pub use query::{decode_query, encode_query, parse_form};
-pub use redact::{REDACTED, redact_input, redact_output};
+pub use redact::{REDACTED, audit_input, audit_output, redact_input, redact_output};
 pub use registry::{
     protocol_of, service, service_by_endpoint_prefix, service_by_signing_name,
     service_by_target_prefix, service_names, split_target,

@@ -13,7 +13,7 @@ const MAX_DEPTH: usize = 64;
 /// The operation's canonical input with sensitive members hidden.
 pub fn redact_input(svc: &ServiceModel, op: &Operation, input: &Value) -> Value {
     match op.input {
-        Some(id) => redact_at(svc, id, input, 0),
+        Some(id) => redact_at(svc, id, input, 0, false),
         None => input.clone(),
     }
 }
@@ -21,17 +21,41 @@ pub fn redact_input(svc: &ServiceModel, op: &Operation, input: &Value) -> Value 
 /// The operation's canonical output with sensitive members hidden.
 pub fn redact_output(svc: &ServiceModel, op: &Operation, output: &Value) -> Value {
     match op.output {
-        Some(id) => redact_at(svc, id, output, 0),
+        Some(id) => redact_at(svc, id, output, 0, false),
+        None => output.clone(),
+    }
+}
+
+/// The input as a CloudTrail record's `requestParameters`: sensitive members hidden and binary
+/// (blob) members left out — CloudTrail does not record ciphertexts, signatures or public keys
+/// (KMS Decrypt's `requestParameters` hold no `ciphertextBlob`).
+pub fn audit_input(svc: &ServiceModel, op: &Operation, input: &Value) -> Value {
+    match op.input {
+        Some(id) => redact_at(svc, id, input, 0, true),
+        None => input.clone(),
+    }
+}
+
+/// The output as a CloudTrail record's `responseElements` (see [`audit_input`]).
+pub fn audit_output(svc: &ServiceModel, op: &Operation, output: &Value) -> Value {
+    match op.output {
+        Some(id) => redact_at(svc, id, output, 0, true),
         None => output.clone(),
     }
 }
 
 /// Redacts `value` as an instance of shape `id` (for values that are not a whole input/output).
 pub fn redact(svc: &ServiceModel, id: ShapeId, value: &Value) -> Value {
-    redact_at(svc, id, value, 0)
+    redact_at(svc, id, value, 0, false)
 }
 
-fn redact_at(svc: &ServiceModel, id: ShapeId, value: &Value, depth: usize) -> Value {
+fn redact_at(
+    svc: &ServiceModel,
+    id: ShapeId,
+    value: &Value,
+    depth: usize,
+    drop_blobs: bool,
+) -> Value {
     let shape = svc.shape(id);
     if shape.sensitive || depth > MAX_DEPTH {
         return Value::String(REDACTED.into());
@@ -42,7 +66,13 @@ fn redact_at(svc: &ServiceModel, id: ShapeId, value: &Value, depth: usize) -> Va
             for (k, v) in obj {
                 let redacted = match s.members.iter().find(|m| &*m.name == k) {
                     Some(m) if m.sensitive => Value::String(REDACTED.into()),
-                    Some(m) => redact_at(svc, m.shape, v, depth + 1),
+                    Some(m)
+                        if drop_blobs
+                            && matches!(svc.shape(m.shape).kind, ShapeKind::Blob { .. }) =>
+                    {
+                        continue;
+                    }
+                    Some(m) => redact_at(svc, m.shape, v, depth + 1, drop_blobs),
                     None => v.clone(),
                 };
                 out.insert(k.clone(), redacted);
@@ -52,7 +82,7 @@ fn redact_at(svc: &ServiceModel, id: ShapeId, value: &Value, depth: usize) -> Va
         (ShapeKind::List(list), Value::Array(items)) => Value::Array(
             items
                 .iter()
-                .map(|i| redact_at(svc, list.member, i, depth + 1))
+                .map(|i| redact_at(svc, list.member, i, depth + 1, drop_blobs))
                 .collect(),
         ),
         (ShapeKind::Map(map), Value::Object(entries)) => {
@@ -62,7 +92,12 @@ fn redact_at(svc: &ServiceModel, id: ShapeId, value: &Value, depth: usize) -> Va
             Value::Object(
                 entries
                     .iter()
-                    .map(|(k, v)| (k.clone(), redact_at(svc, map.value, v, depth + 1)))
+                    .map(|(k, v)| {
+                        (
+                            k.clone(),
+                            redact_at(svc, map.value, v, depth + 1, drop_blobs),
+                        )
+                    })
                     .collect(),
             )
         }

@@ -56,8 +56,12 @@ pub(super) fn configure_reader(
 ) -> Result<(), StoreError> {
     conn.busy_timeout(busy_timeout).map_err(sql_error)?;
     conn.execute_batch(
+        // Memory-mapped reads: a page another connection's commit made stale is re-read from
+        // the map instead of copied in with pread (measured: with the audit trail committing
+        // every 100 ms, pread copies were 5% of a KMS Encrypt's CPU).
         "PRAGMA query_only = ON;
          PRAGMA cache_size = -8192;
+         PRAGMA mmap_size = 1073741824;
          PRAGMA trusted_schema = OFF;",
     )
     .map_err(sql_error)?;

@@ -83,3 +83,24 @@ fn values_without_sensitive_members_are_unchanged() {
     let v = json!({"Users":[{"UserName":"a","Tags":[{"Key":"k","Value":"v"}]}],"IsTruncated":false,"Unknown":{"x":1}});
     assert_eq!(rampart_wire::redact_output(svc, op, &v), v);
 }
+
+#[test]
+fn audit_views_leave_binary_members_out_and_still_hide_secrets() {
+    let (svc, op) = lookup("kms", "Decrypt");
+    let r = rampart_wire::audit_input(
+        svc,
+        op,
+        &json!({"CiphertextBlob":"AAAA","EncryptionContext":{"a":"b"},"KeyId":"k"}),
+    );
+    assert_eq!(r, json!({"EncryptionContext":{"a":"b"},"KeyId":"k"}));
+    let (svc, op) = lookup("kms", "GenerateDataKey");
+    let r = rampart_wire::audit_output(
+        svc,
+        op,
+        &json!({"CiphertextBlob":"AAAA","Plaintext":"c2VjcmV0","KeyId":"k"}),
+    );
+    assert_eq!(r, json!({"Plaintext":H,"KeyId":"k"}));
+    let (svc, op) = lookup("secretsmanager", "CreateSecret");
+    let r = rampart_wire::audit_input(svc, op, &json!({"Name":"n","SecretBinary":"AAEC"}));
+    assert_eq!(r, json!({"Name":"n","SecretBinary":H}));
+}
