@@ -32,7 +32,7 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use rampart_aws_types::{AwsError, ids};
 use rampart_cloudtrail::index::{self, EventMeta};
@@ -50,12 +50,6 @@ use crate::protocol::{self, Target};
 
 /// The journal's directory inside the data directory.
 pub const JOURNAL_DIR: &str = "audit-journal";
-/// Queue depth before requests start to wait for the journal writer.
-const QUEUE_CAPACITY: usize = 16_384;
-/// Most events appended to the journal in one write.
-const MAX_BATCH: usize = 4_096;
-/// Journal batches the indexer may fall behind by before the writer (and so requests) wait.
-const INDEX_QUEUE: usize = 1_024;
 /// How long events may wait in memory before the indexer stores them.
 pub const INDEX_INTERVAL: Duration = Duration::from_millis(100);
 /// The indexer stores a batch sooner once this many events wait.
@@ -67,62 +61,152 @@ pub const FAIL_CLOSED_WAIT: Duration = Duration::from_secs(10);
 /// Events indexed per store transaction during recovery.
 const RECOVERY_BATCH: usize = 8_192;
 
-/// One queued event: its JSON without `eventID` (the writer adds it), its index metadata and,
-/// when someone waits for it, where to say it is in the journal (or not).
-struct Queued {
-    bytes: Vec<u8>,
-    meta: EventMeta,
-    ack: Option<oneshot::Sender<bool>>,
+/// Events on their way to the store: record lines back to back, and each event's sequence
+/// number, line and index metadata.
+#[derive(Default)]
+struct Batch {
+    lines: Vec<u8>,
+    entries: Vec<(u64, Range<usize>, EventMeta)>,
+    /// The chain head after the batch's last event.
+    head: Head,
 }
 
-/// Events the writer appended to the journal, on their way to the store.
-struct Batch {
-    /// The record lines, back to back.
-    lines: Vec<u8>,
-    /// Each event's sequence number, line and index metadata.
-    entries: Vec<(u64, Range<usize>, EventMeta)>,
-    /// The chain head after this batch.
+/// The writer's state, behind one lock: appending an event is numbering, chaining and one
+/// `write` of its line, done by the request's own thread (no hand-off to another thread, whose
+/// wake-ups cost more than the write).
+struct WriterState {
+    journal: Journal,
     head: Head,
+    /// Bytes appended since start, over all segments (what fail-closed waits to see synced).
+    written: u64,
+    /// Events not yet in the store (their `head` is set when taken).
+    pending: Batch,
+    /// The last append failed (logged once per run of failures).
+    failing: bool,
+}
+
+struct Shared {
+    state: std::sync::Mutex<WriterState>,
+    mode: AuditMode,
+    default_account: Arc<str>,
+    /// Wakes the indexer before its interval (a large batch waits).
+    index_now: tokio::sync::Notify,
+    /// Fail-closed: set by a writer that waits for an fsync; the syncer's signal.
+    sync_wanted: std::sync::Mutex<bool>,
+    sync_signal: std::sync::Condvar,
+    /// How many journal bytes are known durable.
+    synced: tokio::sync::watch::Sender<u64>,
+    stopping: AtomicBool,
+}
+
+impl Shared {
+    fn lock(&self) -> std::sync::MutexGuard<'_, WriterState> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Numbers, chains and appends one event; returns the journal offset it ends at, or `None`
+    /// when the journal refused it (the event still reaches the store from memory).
+    fn append(&self, bytes: &[u8], meta: EventMeta) -> Option<u64> {
+        let random = ids::random_bytes::<10>().unwrap_or([0; 10]);
+        let mut guard = self.lock();
+        let st = &mut *guard;
+        let event = with_event_id(bytes, &index::event_id(st.head.seq + 1, random));
+        let at = st.pending.lines.len();
+        let seq = stored::append_line(&mut st.head, &event, &mut st.pending.lines);
+        let line = st.pending.lines.get(at..).unwrap_or_default();
+        let written = match st.journal.append(line) {
+            Ok(()) => {
+                st.written += line.len() as u64;
+                if std::mem::take(&mut st.failing) {
+                    tracing::warn!("audit journal writes work again");
+                }
+                Some(st.written)
+            }
+            Err(e) => {
+                if !std::mem::replace(&mut st.failing, true) {
+                    tracing::error!(error = %e, "audit journal write failed: events are still stored, but a crash before they are would lose them");
+                }
+                None
+            }
+        };
+        let end = st.pending.lines.len();
+        st.pending.entries.push((seq, at..end, meta));
+        let full = st.pending.entries.len() >= INDEX_EVENTS;
+        if written.is_some() {
+            if let Err(e) = st.journal.rotate_if_full(st.head.seq + 1) {
+                tracing::error!(error = %e, "audit journal: cannot start a new segment");
+            }
+        }
+        drop(guard);
+        if full {
+            self.index_now.notify_one();
+        }
+        written
+    }
+
+    /// The events waiting for the store, if any.
+    fn take_pending(&self) -> Option<Batch> {
+        let mut st = self.lock();
+        if st.pending.entries.is_empty() {
+            return None;
+        }
+        let head = st.head.clone();
+        let capacity = st.pending.lines.capacity();
+        let mut batch = std::mem::replace(
+            &mut st.pending,
+            Batch {
+                lines: Vec::with_capacity(capacity),
+                ..Batch::default()
+            },
+        );
+        batch.head = head;
+        Some(batch)
+    }
+
+    /// Waits until the journal is durable through `end` (fail-closed).
+    async fn wait_synced(&self, end: u64) -> bool {
+        if let Ok(mut wanted) = self.sync_wanted.lock() {
+            *wanted = true;
+        }
+        self.sync_signal.notify_one();
+        let mut synced = self.synced.subscribe();
+        matches!(
+            tokio::time::timeout(FAIL_CLOSED_WAIT, synced.wait_for(|s| *s >= end)).await,
+            Ok(Ok(_))
+        )
+    }
 }
 
 #[derive(Clone)]
 pub struct AuditSink {
-    tx: Option<mpsc::Sender<Queued>>,
+    shared: Option<Arc<Shared>>,
     flush: Option<mpsc::UnboundedSender<oneshot::Sender<()>>>,
-    mode: AuditMode,
-    default_account: Arc<str>,
 }
 
 impl AuditSink {
-    /// Queues one event and waits until it is in the journal (fail-closed: fsynced). `Err` only
-    /// in fail-closed mode: the request must fail.
+    /// Appends one event to the journal (fail-closed: and waits for its fsync). `Err` only in
+    /// fail-closed mode: the request must fail.
     pub async fn record(&self, event: Value) -> Result<(), AwsError> {
-        let Some(tx) = &self.tx else {
+        let Some(shared) = &self.shared else {
             return Ok(());
         };
-        let meta = EventMeta::of(&event, &self.default_account);
+        let meta = EventMeta::of(&event, &shared.default_account);
         let bytes = serde_json::to_vec(&event).unwrap_or_default();
-        let (ack, durable) = oneshot::channel();
-        let queued = Queued {
-            bytes,
-            meta,
-            ack: Some(ack),
-        };
-        if tx.send(queued).await.is_err() {
-            tracing::error!("audit writer has stopped; an event could not be queued");
-            return self.failed();
+        let written = shared.append(&bytes, meta);
+        if shared.mode != AuditMode::FailClosed {
+            return Ok(());
         }
-        let ok = match self.mode {
-            AuditMode::FailClosed => matches!(
-                tokio::time::timeout(FAIL_CLOSED_WAIT, durable).await,
-                Ok(Ok(true))
-            ),
-            _ => matches!(durable.await, Ok(true)),
-        };
-        if ok { Ok(()) } else { self.failed() }
+        match written {
+            Some(end) if shared.wait_synced(end).await => Ok(()),
+            _ => Err(AwsError::internal(
+                "The request could not be audited durably and was refused (--audit-mode fail-closed).",
+            )),
+        }
     }
 
-    /// Waits until every event acknowledged so far is in the store (readable by LookupEvents).
+    /// Waits until every event recorded so far is in the store (readable by LookupEvents).
     pub async fn flush(&self) {
         let Some(flush) = &self.flush else {
             return;
@@ -130,15 +214,6 @@ impl AuditSink {
         let (done, wait) = oneshot::channel();
         if flush.send(done).is_ok() {
             let _ = wait.await;
-        }
-    }
-
-    fn failed(&self) -> Result<(), AwsError> {
-        match self.mode {
-            AuditMode::FailClosed => Err(AwsError::internal(
-                "The request could not be audited durably and was refused (--audit-mode fail-closed).",
-            )),
-            _ => Ok(()),
         }
     }
 }
@@ -157,7 +232,7 @@ impl ServiceEventSink for AuditSink {
 }
 
 /// Recovers what the journal in `journal_dir` holds beyond the store's head, then starts the
-/// writer and the indexer. Events without an account (authentication failures with an unknown
+/// syncer and the indexer. Events without an account (authentication failures with an unknown
 /// key) are indexed under `default_account`. The returned handle finishes once every sink
 /// clone is dropped and every event is in the store.
 pub async fn start(
@@ -166,33 +241,48 @@ pub async fn start(
     default_account: String,
     mode: AuditMode,
 ) -> Result<(AuditSink, tokio::task::JoinHandle<()>), String> {
-    let default_account: Arc<str> = default_account.into();
     if mode == AuditMode::Off {
         let sink = AuditSink {
-            tx: None,
+            shared: None,
             flush: None,
-            mode,
-            default_account,
         };
         return Ok((sink, tokio::spawn(async {})));
     }
     let head = recover(&store, &journal_dir, &default_account).await?;
     let journal = Journal::create(&journal_dir, head.seq + 1)
         .map_err(|e| format!("audit journal {}: {e}", journal_dir.display()))?;
-    let (tx, rx) = mpsc::channel(QUEUE_CAPACITY);
-    let (flush_tx, flush_rx) = mpsc::unbounded_channel();
-    let (batch_tx, batch_rx) = mpsc::channel(INDEX_QUEUE);
-    let sync = Syncer::start(&journal);
-    std::thread::Builder::new()
-        .name("audit-journal".into())
-        .spawn(move || write_journal(rx, journal, head, mode, batch_tx, sync))
-        .map_err(|e| format!("audit writer thread: {e}"))?;
-    let handle = tokio::spawn(index_events(store, journal_dir, batch_rx, flush_rx));
-    let sink = AuditSink {
-        tx: Some(tx),
-        flush: Some(flush_tx),
+    let shared = Arc::new(Shared {
+        state: std::sync::Mutex::new(WriterState {
+            journal,
+            head,
+            written: 0,
+            pending: Batch::default(),
+            failing: false,
+        }),
         mode,
-        default_account,
+        default_account: default_account.into(),
+        index_now: tokio::sync::Notify::new(),
+        sync_wanted: std::sync::Mutex::new(false),
+        sync_signal: std::sync::Condvar::new(),
+        synced: tokio::sync::watch::Sender::new(0),
+        stopping: AtomicBool::new(false),
+    });
+    let syncer = shared.clone();
+    let sync_thread = std::thread::Builder::new()
+        .name("audit-sync".into())
+        .spawn(move || sync_journal(&syncer))
+        .map_err(|e| format!("audit sync thread: {e}"))?;
+    let (flush_tx, flush_rx) = mpsc::unbounded_channel();
+    let handle = tokio::spawn(index_events(
+        shared.clone(),
+        store,
+        journal_dir,
+        flush_rx,
+        sync_thread,
+    ));
+    let sink = AuditSink {
+        shared: Some(shared),
+        flush: Some(flush_tx),
     };
     Ok((sink, handle))
 }
@@ -283,133 +373,37 @@ async fn load_head(store: &Store) -> Result<Head, String> {
     }
 }
 
-/// Fsyncs the journal in the background (best effort) so the writer never waits on the disk.
-struct Syncer {
-    file: Arc<std::sync::Mutex<Option<std::fs::File>>>,
-    dirty: Arc<AtomicBool>,
-    stop: Arc<AtomicBool>,
-}
-
-impl Syncer {
-    fn start(journal: &Journal) -> Syncer {
-        let syncer = Syncer {
-            file: Arc::new(std::sync::Mutex::new(journal.sync_handle().ok())),
-            dirty: Arc::new(AtomicBool::new(false)),
-            stop: Arc::new(AtomicBool::new(false)),
-        };
-        let (file, dirty, stop) = (
-            syncer.file.clone(),
-            syncer.dirty.clone(),
-            syncer.stop.clone(),
-        );
-        let spawned = std::thread::Builder::new()
-            .name("audit-sync".into())
-            .spawn(move || {
-                while !stop.load(Ordering::Relaxed) {
-                    std::thread::sleep(SYNC_INTERVAL);
-                    if dirty.swap(false, Ordering::AcqRel) {
-                        let handle = file.lock().ok().and_then(|f| f.as_ref()?.try_clone().ok());
-                        if let Some(Err(e)) = handle.map(|f| f.sync_data()) {
-                            tracing::error!(error = %e, "audit journal fsync failed");
-                            dirty.store(true, Ordering::Release);
-                        }
-                    }
-                }
-            });
-        if let Err(e) = spawned {
-            tracing::error!(error = %e, "audit sync thread could not start; the journal is synced by the store's indexing only");
-        }
-        syncer
-    }
-
-    fn replace(&self, journal: &Journal) {
-        if let Ok(mut f) = self.file.lock() {
-            *f = journal.sync_handle().ok();
-        }
-    }
-}
-
-impl Drop for Syncer {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-    }
-}
-
-/// The journal writer thread: numbers, chains and appends batches of events, then answers the
-/// requests and hands the batch to the indexer.
-fn write_journal(
-    mut rx: mpsc::Receiver<Queued>,
-    mut journal: Journal,
-    mut head: Head,
-    mode: AuditMode,
-    indexer: mpsc::Sender<Batch>,
-    sync: Syncer,
-) {
-    let mut queued: Vec<Queued> = Vec::with_capacity(MAX_BATCH);
-    while let Some(first) = rx.blocking_recv() {
-        queued.push(first);
-        while queued.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(q) => queued.push(q),
-                Err(_) => break,
+/// The syncer thread: fsyncs the journal every [`SYNC_INTERVAL`] while events arrive, and at
+/// once when a fail-closed request waits.
+fn sync_journal(shared: &Shared) {
+    let mut synced = 0u64;
+    loop {
+        if let Ok(wanted) = shared.sync_wanted.lock() {
+            if let Ok((mut wanted, _)) =
+                shared
+                    .sync_signal
+                    .wait_timeout_while(wanted, SYNC_INTERVAL, |w| !*w)
+            {
+                *wanted = false;
             }
         }
-        let mut lines = Vec::with_capacity(queued.iter().map(|q| q.bytes.len() + 240).sum());
-        let mut entries = Vec::with_capacity(queued.len());
-        let mut acks = Vec::with_capacity(queued.len());
-        for q in queued.drain(..) {
-            let random = ids::random_bytes::<10>().unwrap_or([0; 10]);
-            let event = with_event_id(&q.bytes, &index::event_id(head.seq + 1, random));
-            let at = lines.len();
-            let seq = stored::append_line(&mut head, &event, &mut lines);
-            entries.push((seq, at..lines.len(), q.meta));
-            acks.extend(q.ack);
-        }
-        let mut delay = Duration::from_millis(10);
-        loop {
-            let written = journal.append(&lines).and_then(|()| {
-                if mode == AuditMode::FailClosed {
-                    journal.sync()
-                } else {
-                    Ok(())
+        let stopping = shared.stopping.load(Ordering::Acquire);
+        let (handle, written) = {
+            let st = shared.lock();
+            (st.journal.sync_handle(), st.written)
+        };
+        if written > synced {
+            match handle.and_then(|f| f.sync_data()) {
+                Ok(()) => {
+                    synced = written;
+                    shared.synced.send_replace(written);
                 }
-            });
-            match written {
-                Ok(()) => break,
-                Err(e) => {
-                    // Tell the waiting requests (fail-closed ones fail) and keep retrying: later
-                    // requests back up behind a full queue rather than lose records. A partly
-                    // written batch was cut off again by `append`.
-                    tracing::error!(error = %e, events = entries.len(), "audit journal write failed; retrying");
-                    for ack in acks.drain(..) {
-                        let _ = ack.send(false);
-                    }
-                    std::thread::sleep(delay);
-                    delay = (delay * 2).min(Duration::from_secs(5));
-                }
+                Err(e) => tracing::error!(error = %e, "audit journal fsync failed"),
             }
         }
-        sync.dirty.store(true, Ordering::Release);
-        let batch = Batch {
-            lines,
-            entries,
-            head: head.clone(),
-        };
-        // Into the indexer's queue before anyone is answered: a flush after an answer sees it.
-        if indexer.blocking_send(batch).is_err() {
-            tracing::error!("audit indexer has stopped; events stay in the journal until restart");
+        if stopping {
+            return;
         }
-        for ack in acks {
-            let _ = ack.send(true);
-        }
-        match journal.rotate_if_full(head.seq + 1) {
-            Ok(true) => sync.replace(&journal),
-            Ok(false) => {}
-            Err(e) => tracing::error!(error = %e, "audit journal: cannot start a new segment"),
-        }
-    }
-    if let Err(e) = journal.sync() {
-        tracing::error!(error = %e, "audit journal: final fsync failed");
     }
 }
 
@@ -429,69 +423,52 @@ fn with_event_id(bytes: &[u8], id: &str) -> Vec<u8> {
     out
 }
 
-/// The indexer task: stores the journal's batches in large groups and answers flushes.
+/// The indexer task: every [`INDEX_INTERVAL`] (sooner for a large batch or a flush) moves the
+/// pending events into the store, then deletes the journal segments they make redundant.
 async fn index_events(
+    shared: Arc<Shared>,
     store: Store,
     journal_dir: PathBuf,
-    mut batches: mpsc::Receiver<Batch>,
     mut flushes: mpsc::UnboundedReceiver<oneshot::Sender<()>>,
+    sync_thread: std::thread::JoinHandle<()>,
 ) {
-    let mut pending: Vec<Batch> = Vec::new();
-    let mut pending_events = 0usize;
-    let mut oldest: Option<Instant> = None;
     let mut waiters: Vec<oneshot::Sender<()>> = Vec::new();
-    let mut open = (true, true);
-    while open.0 {
-        let deadline = oldest.map_or_else(
-            || tokio::time::Instant::now() + Duration::from_secs(3600),
-            |t| tokio::time::Instant::from_std(t + INDEX_INTERVAL),
-        );
+    let mut closing = false;
+    while !closing {
         tokio::select! {
-            b = batches.recv() => match b {
-                Some(b) => {
-                    pending_events += b.entries.len();
-                    oldest.get_or_insert_with(Instant::now);
-                    pending.push(b);
-                }
-                None => open.0 = false,
-            },
-            f = flushes.recv(), if open.1 => match f {
+            () = tokio::time::sleep(INDEX_INTERVAL) => {}
+            () = shared.index_now.notified() => {}
+            f = flushes.recv() => match f {
                 Some(w) => waiters.push(w),
-                None => open.1 = false,
+                // Every sink is gone: store what is left and stop.
+                None => closing = true,
             },
-            () = tokio::time::sleep_until(deadline), if oldest.is_some() => {}
         }
-        while let Ok(b) = batches.try_recv() {
-            pending_events += b.entries.len();
-            oldest.get_or_insert_with(Instant::now);
-            pending.push(b);
+        while let Ok(w) = flushes.try_recv() {
+            waiters.push(w);
         }
-        let due = !open.0
-            || !waiters.is_empty()
-            || pending_events >= INDEX_EVENTS
-            || oldest.is_some_and(|t| t.elapsed() >= INDEX_INTERVAL);
-        if due && !pending.is_empty() {
+        if let Some(batch) = shared.take_pending() {
+            let batches = [batch];
             let mut delay = Duration::from_millis(10);
-            while let Err(e) = store_batches(&store, &pending).await {
-                tracing::error!(error = %e, events = pending_events, "audit events could not be stored; retrying (they are safe in the journal)");
+            while let Err(e) = store_batches(&store, &batches).await {
+                tracing::error!(error = %e, events = batches[0].entries.len(), "audit events could not be stored; retrying (they are safe in the journal)");
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(Duration::from_secs(5));
             }
-            if let Some(last) = pending.last() {
-                if let Err(e) = journal::delete_through(&journal_dir, last.head.seq) {
-                    tracing::warn!(error = %e, "audit journal: old segments not deleted");
-                }
+            if let Err(e) = journal::delete_through(&journal_dir, batches[0].head.seq) {
+                tracing::warn!(error = %e, "audit journal: old segments not deleted");
             }
-            pending.clear();
-            pending_events = 0;
-            oldest = None;
         }
-        if pending.is_empty() {
-            for w in waiters.drain(..) {
-                let _ = w.send(());
-            }
+        for w in waiters.drain(..) {
+            let _ = w.send(());
         }
     }
+    shared.stopping.store(true, Ordering::Release);
+    if let Ok(mut wanted) = shared.sync_wanted.lock() {
+        *wanted = true;
+    }
+    shared.sync_signal.notify_one();
+    let _ = tokio::task::spawn_blocking(move || sync_thread.join()).await;
 }
 
 /// One durable transaction: the batches' chunks, index rows and the new head.
@@ -750,17 +727,27 @@ mod tests {
         std::os::unix::fs::symlink("/dev/full", dir.join("journal-00000000000000000001.log"))
             .unwrap();
         let journal = Journal::create(dir, 1).unwrap();
-        let (tx, rx) = mpsc::channel(8);
-        let (batches, _) = mpsc::channel(8);
-        let sync = Syncer::start(&journal);
-        std::thread::spawn(move || {
-            write_journal(rx, journal, Head::default(), mode, batches, sync)
-        });
-        AuditSink {
-            tx: Some(tx),
-            flush: None,
+        let shared = Arc::new(Shared {
+            state: std::sync::Mutex::new(WriterState {
+                journal,
+                head: Head::default(),
+                written: 0,
+                pending: Batch::default(),
+                failing: false,
+            }),
             mode,
             default_account: "0".into(),
+            index_now: tokio::sync::Notify::new(),
+            sync_wanted: std::sync::Mutex::new(false),
+            sync_signal: std::sync::Condvar::new(),
+            synced: tokio::sync::watch::Sender::new(0),
+            stopping: AtomicBool::new(false),
+        });
+        let syncer = shared.clone();
+        std::thread::spawn(move || sync_journal(&syncer));
+        AuditSink {
+            shared: Some(shared),
+            flush: None,
         }
     }
 
@@ -770,10 +757,34 @@ mod tests {
         let strict = failing_writer(dir.path(), AuditMode::FailClosed);
         let err = strict.record(event("X")).await.unwrap_err();
         assert_eq!(err.status, 500);
-        // Best effort: the request goes on; the writer keeps the events and retries.
+        // Best effort: the request goes on; the event still reaches the store from memory.
         let dir = tempfile::tempdir().unwrap();
         let lenient = failing_writer(dir.path(), AuditMode::BestEffort);
         lenient.record(event("Y")).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn fail_closed_answers_once_the_journal_is_synced() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open_in_memory().unwrap();
+        let (sink, indexer) = start(
+            store.clone(),
+            dir.path().join("j"),
+            "999999999999".into(),
+            AuditMode::FailClosed,
+        )
+        .await
+        .unwrap();
+        for i in 0..3 {
+            sink.record(event(&format!("S{i}"))).await.unwrap();
+        }
+        let shared = sink.shared.clone().unwrap();
+        let written = shared.lock().written;
+        assert!(*shared.synced.borrow() >= written && written > 0);
+        drop(shared);
+        drop(sink);
+        indexer.await.unwrap();
+        assert_eq!(stored_event(&store, 3).unwrap().event["eventName"], "S2");
     }
 
     #[tokio::test]

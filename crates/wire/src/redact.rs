@@ -65,7 +65,9 @@ fn redact_at(
             let mut out = Map::with_capacity(obj.len());
             for (k, v) in obj {
                 let redacted = match s.members.iter().find(|m| &*m.name == k) {
-                    Some(m) if m.sensitive => Value::String(REDACTED.into()),
+                    Some(m) if m.sensitive || svc.shape(m.shape).sensitive => {
+                        Value::String(REDACTED.into())
+                    }
                     Some(m)
                         if drop_blobs
                             && matches!(svc.shape(m.shape).kind, ShapeKind::Blob { .. }) =>
