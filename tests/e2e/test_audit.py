@@ -71,7 +71,7 @@ def test_every_request_is_audited_once_with_redaction(fresh_server):
     assert sk not in everything
     stderr = "".join(p.read_text() for p in s.workdir.glob("stderr.*.log"))
     assert base64.b64encode(SECRET_PLAINTEXT).decode() not in stderr and sk not in stderr
-    for p in s.data_dir.iterdir():
+    for p in (f for f in s.data_dir.rglob("*") if f.is_file()):
         data = p.read_bytes()
         assert base64.b64encode(SECRET_PLAINTEXT) not in data and SECRET_PLAINTEXT not in data, p.name
         if p.name != "credentials":

@@ -243,7 +243,7 @@ def test_first_start_prints_the_secret_once_and_restart_keeps_everything(fresh_s
     assert (s.data_dir / "credentials").read_text() == creds_before
     assert s.client("sts").get_caller_identity()["Account"] == "123456789012"
     # The secret is stored sealed, never in plain text.
-    for p in s.data_dir.iterdir():
+    for p in (f for f in s.data_dir.rglob("*") if f.is_file()):
         if p.name != "credentials":
             assert sk.encode() not in p.read_bytes(), p.name
     s.stop(signal.SIGINT)
