@@ -8,13 +8,25 @@ use super::sql::sql_error;
 use crate::error::StoreError;
 
 /// The schema version this build writes and understands.
-pub(super) const SCHEMA_VERSION: u32 = 1;
+pub(super) const SCHEMA_VERSION: u32 = 2;
 
 /// `PRAGMA application_id` of a Rampart store ("RMPT"): tells our file from any other SQLite file.
 const APPLICATION_ID: i32 = 0x524D_5054;
 
 /// Upgrade steps: `MIGRATIONS[n]` takes schema version `n + 1` to `n + 2`. Append, never edit.
-const MIGRATIONS: &[&str] = &[];
+///
+/// 1 → 2: `kv` becomes a rowid table (its key a unique index) instead of `WITHOUT ROWID`. In a
+/// WITHOUT ROWID table the whole row is the b-tree's key, so a large value (an audit chunk, a
+/// 64 KiB secret) sits in interior pages too and every seek that compares against it copies it
+/// in full (SQLite's `accessPayload`): measured, ListTrails next to the audit chunks spent more
+/// time copying chunks than answering. A rowid table keeps values in the table b-tree, reached
+/// only once a key is found.
+const MIGRATIONS: &[&str] = &["
+    CREATE TABLE kv_v2 (key BLOB PRIMARY KEY, version INTEGER NOT NULL, value BLOB);
+    INSERT INTO kv_v2 (key, version, value) SELECT key, version, value FROM kv ORDER BY key;
+    DROP TABLE kv;
+    ALTER TABLE kv_v2 RENAME TO kv;
+"];
 
 const CREATE_V1: &str = "
     CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;

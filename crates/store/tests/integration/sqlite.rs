@@ -176,7 +176,7 @@ fn schema_version_is_recorded_and_newer_schemas_are_refused() {
             |r| r.get(0),
         )
         .unwrap();
-    assert_eq!(version, "1");
+    assert_eq!(version, "2");
     conn.execute(
         "UPDATE meta SET value = '99' WHERE name = 'schema_version'",
         [],
@@ -187,9 +187,43 @@ fn schema_version_is_recorded_and_newer_schemas_are_refused() {
         open(&path).err(),
         Some(StoreError::UnsupportedSchema {
             found: 99,
-            supported: 1
+            supported: 2
         })
     );
+}
+
+#[test]
+fn a_schema_1_store_is_migrated_with_its_records() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = db_in(&dir);
+    {
+        // A store as schema 1 wrote it.
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "PRAGMA application_id = 1380798548;
+             CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL) WITHOUT ROWID;
+             CREATE TABLE kv (key BLOB PRIMARY KEY, version INTEGER NOT NULL, value BLOB) WITHOUT ROWID;
+             INSERT INTO meta VALUES ('schema_version', '1');
+             INSERT INTO kv VALUES (CAST('a/1' AS BLOB), 3, x'01');
+             INSERT INTO kv VALUES (CAST('a/2' AS BLOB), 1, NULL);",
+        )
+        .unwrap();
+    }
+    let store = open(&path).unwrap();
+    let (one, two) = store
+        .read_blocking(|tx| Ok::<_, StoreError>((tx.get("a/1")?, tx.get("a/2")?)))
+        .unwrap();
+    let one = one.unwrap();
+    assert_eq!((one.value, one.version), (vec![1], 3));
+    assert!(two.is_none(), "a tombstone stays a tombstone");
+    store.close().unwrap();
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    let sql: String = conn
+        .query_row("SELECT sql FROM sqlite_schema WHERE name = 'kv'", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert!(!sql.contains("WITHOUT ROWID"), "{sql}");
 }
 
 #[cfg(unix)]
