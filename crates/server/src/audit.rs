@@ -31,7 +31,7 @@
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use rampart_aws_types::{AwsError, ids};
@@ -71,26 +71,33 @@ struct Batch {
     head: Head,
 }
 
-/// The writer's state, behind one lock: appending an event is numbering, chaining and one
-/// `write` of its line, done by the request's own thread (no hand-off to another thread, whose
-/// wake-ups cost more than the write).
+/// The writer's state, behind one lock: numbering and chaining are done by the request's own
+/// thread (no hand-off to another thread, whose wake-ups cost more than the work).
 struct WriterState {
-    journal: Journal,
     head: Head,
-    /// Bytes appended since start, over all segments (what fail-closed waits to see synced).
-    written: u64,
     /// Events not yet in the store (their `head` is set when taken).
     pending: Batch,
-    /// The last append failed (logged once per run of failures).
-    failing: bool,
+    /// Best effort: record lines not yet written to the journal, and how many bytes were ever
+    /// queued there (the offset a request waits for).
+    unwritten: Vec<u8>,
+    queued: u64,
+    /// Best effort: a request is writing the queued lines.
+    leading: bool,
 }
 
 struct Shared {
     state: std::sync::Mutex<WriterState>,
+    journal: std::sync::Mutex<Journal>,
+    /// Journal bytes written since start, over all segments (what the syncer syncs).
+    file_written: AtomicU64,
+    /// The last journal write failed (logged once per run of failures).
+    failing: AtomicBool,
     mode: AuditMode,
     default_account: Arc<str>,
     /// Wakes the indexer before its interval (a large batch waits).
     index_now: tokio::sync::Notify,
+    /// Best effort: how many queued bytes have been handed to the journal.
+    flushed: tokio::sync::watch::Sender<u64>,
     /// Fail-closed: set by a writer that waits for an fsync; the syncer's signal.
     sync_wanted: std::sync::Mutex<bool>,
     sync_signal: std::sync::Condvar,
@@ -99,16 +106,54 @@ struct Shared {
     stopping: AtomicBool,
 }
 
+/// Where an appended event stands.
+enum Appended {
+    /// Fail-closed: written to the journal, ending at this file offset (`None`: refused).
+    Written(Option<u64>),
+    /// Best effort: queued, ending at this queue offset; `lead` when this request must write
+    /// the queue.
+    Queued { end: u64, lead: bool },
+}
+
 impl Shared {
+    fn new(journal: Journal, head: Head, mode: AuditMode, default_account: Arc<str>) -> Shared {
+        Shared {
+            state: std::sync::Mutex::new(WriterState {
+                head,
+                pending: Batch::default(),
+                unwritten: Vec::new(),
+                queued: 0,
+                leading: false,
+            }),
+            journal: std::sync::Mutex::new(journal),
+            file_written: AtomicU64::new(0),
+            failing: AtomicBool::new(false),
+            mode,
+            default_account,
+            index_now: tokio::sync::Notify::new(),
+            flushed: tokio::sync::watch::Sender::new(0),
+            sync_wanted: std::sync::Mutex::new(false),
+            sync_signal: std::sync::Condvar::new(),
+            synced: tokio::sync::watch::Sender::new(0),
+            stopping: AtomicBool::new(false),
+        }
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, WriterState> {
         self.state
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
-    /// Numbers, chains and appends one event; returns the journal offset it ends at, or `None`
-    /// when the journal refused it (the event still reaches the store from memory).
-    fn append(&self, bytes: &[u8], meta: EventMeta) -> Option<u64> {
+    fn lock_journal(&self) -> std::sync::MutexGuard<'_, Journal> {
+        self.journal
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Numbers and chains one event and puts it on its way to the store; fail-closed writes it
+    /// to the journal at once, best effort queues it for the next group write.
+    fn append(&self, bytes: &[u8], meta: EventMeta) -> Appended {
         let random = ids::random_bytes::<10>().unwrap_or([0; 10]);
         let mut guard = self.lock();
         let st = &mut *guard;
@@ -116,34 +161,75 @@ impl Shared {
         let at = st.pending.lines.len();
         let seq = stored::append_line(&mut st.head, &event, &mut st.pending.lines);
         let line = st.pending.lines.get(at..).unwrap_or_default();
-        let written = match st.journal.append(line) {
-            Ok(()) => {
-                st.written += line.len() as u64;
-                if std::mem::take(&mut st.failing) {
-                    tracing::warn!("audit journal writes work again");
-                }
-                Some(st.written)
-            }
-            Err(e) => {
-                if !std::mem::replace(&mut st.failing, true) {
-                    tracing::error!(error = %e, "audit journal write failed: events are still stored, but a crash before they are would lose them");
-                }
-                None
+        let appended = if self.mode == AuditMode::FailClosed {
+            Appended::Written(self.write_journal(line))
+        } else {
+            st.unwritten.extend_from_slice(line);
+            st.queued += line.len() as u64;
+            let lead = !std::mem::replace(&mut st.leading, true);
+            Appended::Queued {
+                end: st.queued,
+                lead,
             }
         };
         let end = st.pending.lines.len();
         st.pending.entries.push((seq, at..end, meta));
         let full = st.pending.entries.len() >= INDEX_EVENTS;
-        if written.is_some() {
-            if let Err(e) = st.journal.rotate_if_full(st.head.seq + 1) {
-                tracing::error!(error = %e, "audit journal: cannot start a new segment");
-            }
-        }
         drop(guard);
         if full {
             self.index_now.notify_one();
         }
-        written
+        appended
+    }
+
+    /// Best effort: writes the queued lines in groups until the queue is empty. The leader
+    /// first lets the other requests ready on its thread queue their events, so one `write`
+    /// carries many (a `write` per event cost more than building the event).
+    async fn write_queued(&self) {
+        tokio::task::yield_now().await;
+        let mut buf = Vec::new();
+        loop {
+            let end = {
+                let mut st = self.lock();
+                if st.unwritten.is_empty() {
+                    st.leading = false;
+                    return;
+                }
+                std::mem::swap(&mut st.unwritten, &mut buf);
+                st.queued
+            };
+            // A failure is logged; the events still reach the store from memory.
+            let _ = self.write_journal(&buf);
+            buf.clear();
+            self.flushed.send_replace(end);
+        }
+    }
+
+    /// Writes whole record lines to the journal; the file offset they end at, or `None`.
+    fn write_journal(&self, lines: &[u8]) -> Option<u64> {
+        let mut journal = self.lock_journal();
+        match journal.append(lines) {
+            Ok(()) => {
+                let end = self
+                    .file_written
+                    .fetch_add(lines.len() as u64, Ordering::AcqRel)
+                    + lines.len() as u64;
+                if self.failing.swap(false, Ordering::AcqRel) {
+                    tracing::warn!("audit journal writes work again");
+                }
+                let next_seq = last_seq(lines).map_or(0, |s| s + 1);
+                if let Err(e) = journal.rotate_if_full(next_seq) {
+                    tracing::error!(error = %e, "audit journal: cannot start a new segment");
+                }
+                Some(end)
+            }
+            Err(e) => {
+                if !self.failing.swap(true, Ordering::AcqRel) {
+                    tracing::error!(error = %e, "audit journal write failed: events are still stored, but a crash before they are would lose them");
+                }
+                None
+            }
+        }
     }
 
     /// The events waiting for the store, if any.
@@ -194,10 +280,18 @@ impl AuditSink {
         };
         let meta = EventMeta::of(&event, &shared.default_account);
         let bytes = serde_json::to_vec(&event).unwrap_or_default();
-        let written = shared.append(&bytes, meta);
-        if shared.mode != AuditMode::FailClosed {
-            return Ok(());
-        }
+        let written = match shared.append(&bytes, meta) {
+            Appended::Queued { end, lead } => {
+                if lead {
+                    shared.write_queued().await;
+                }
+                // Answered once the event is in the journal (a killed process keeps it).
+                let mut flushed = shared.flushed.subscribe();
+                let _ = flushed.wait_for(|f| *f >= end).await;
+                return Ok(());
+            }
+            Appended::Written(written) => written,
+        };
         match written {
             Some(end) if shared.wait_synced(end).await => Ok(()),
             _ => Err(AwsError::internal(
@@ -251,22 +345,7 @@ pub async fn start(
     let head = recover(&store, &journal_dir, &default_account).await?;
     let journal = Journal::create(&journal_dir, head.seq + 1)
         .map_err(|e| format!("audit journal {}: {e}", journal_dir.display()))?;
-    let shared = Arc::new(Shared {
-        state: std::sync::Mutex::new(WriterState {
-            journal,
-            head,
-            written: 0,
-            pending: Batch::default(),
-            failing: false,
-        }),
-        mode,
-        default_account: default_account.into(),
-        index_now: tokio::sync::Notify::new(),
-        sync_wanted: std::sync::Mutex::new(false),
-        sync_signal: std::sync::Condvar::new(),
-        synced: tokio::sync::watch::Sender::new(0),
-        stopping: AtomicBool::new(false),
-    });
+    let shared = Arc::new(Shared::new(journal, head, mode, default_account.into()));
     let syncer = shared.clone();
     let sync_thread = std::thread::Builder::new()
         .name("audit-sync".into())
@@ -299,10 +378,10 @@ pub(crate) async fn recover(
     loop {
         let found = journal::recover(dir, &head, RECOVERY_BATCH)
             .map_err(|e| format!("audit journal {}: {e}", dir.display()))?;
-        if found.truncated_bytes > 0 {
+        if found.torn_bytes > 0 {
             tracing::warn!(
-                bytes = found.truncated_bytes,
-                "audit journal: cut off a torn write (an event whose request was never answered)"
+                bytes = found.torn_bytes,
+                "audit journal: skipped a torn record (an event whose request was never answered)"
             );
         }
         if let Some(broken) = &found.broken_at {
@@ -389,8 +468,11 @@ fn sync_journal(shared: &Shared) {
         }
         let stopping = shared.stopping.load(Ordering::Acquire);
         let (handle, written) = {
-            let st = shared.lock();
-            (st.journal.sync_handle(), st.written)
+            let journal = shared.lock_journal();
+            (
+                journal.sync_handle(),
+                shared.file_written.load(Ordering::Acquire),
+            )
         };
         if written > synced {
             match handle.and_then(|f| f.sync_data()) {
@@ -405,6 +487,13 @@ fn sync_journal(shared: &Shared) {
             return;
         }
     }
+}
+
+/// The sequence number of the last record line in `lines`.
+fn last_seq(lines: &[u8]) -> Option<u64> {
+    let body = lines.strip_suffix(b"\n").unwrap_or(lines);
+    let start = body.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+    stored::line_seq(body.get(start..)?)
 }
 
 /// The event JSON with `"eventID"` as its first member (`bytes` is an object without one).
@@ -727,22 +816,7 @@ mod tests {
         std::os::unix::fs::symlink("/dev/full", dir.join("journal-00000000000000000001.log"))
             .unwrap();
         let journal = Journal::create(dir, 1).unwrap();
-        let shared = Arc::new(Shared {
-            state: std::sync::Mutex::new(WriterState {
-                journal,
-                head: Head::default(),
-                written: 0,
-                pending: Batch::default(),
-                failing: false,
-            }),
-            mode,
-            default_account: "0".into(),
-            index_now: tokio::sync::Notify::new(),
-            sync_wanted: std::sync::Mutex::new(false),
-            sync_signal: std::sync::Condvar::new(),
-            synced: tokio::sync::watch::Sender::new(0),
-            stopping: AtomicBool::new(false),
-        });
+        let shared = Arc::new(Shared::new(journal, Head::default(), mode, "0".into()));
         let syncer = shared.clone();
         std::thread::spawn(move || sync_journal(&syncer));
         AuditSink {
@@ -763,6 +837,45 @@ mod tests {
         lenient.record(event("Y")).await.unwrap();
     }
 
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn concurrent_requests_are_written_in_groups_and_each_is_in_the_journal_when_answered() {
+        let dir = tempfile::tempdir().unwrap();
+        let journal_dir = dir.path().join("j");
+        let store = Store::open_in_memory().unwrap();
+        let (sink, indexer) = start(
+            store.clone(),
+            journal_dir.clone(),
+            "999999999999".into(),
+            AuditMode::BestEffort,
+        )
+        .await
+        .unwrap();
+        let tasks: Vec<_> = (0..300)
+            .map(|i| {
+                let (sink, journal_dir) = (sink.clone(), journal_dir.clone());
+                tokio::spawn(async move {
+                    sink.record(event(&format!("C{i}"))).await.unwrap();
+                    // Answered: the event is in the journal file already.
+                    let found = journal::recover(&journal_dir, &Head::default(), 10_000)
+                        .unwrap()
+                        .events
+                        .iter()
+                        .any(|(e, _)| e.event["eventName"] == format!("C{i}"));
+                    assert!(found, "C{i} was answered before it was in the journal");
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.unwrap();
+        }
+        drop(sink);
+        indexer.await.unwrap();
+        let found = journal::recover(&journal_dir, &Head::default(), 10_000).unwrap();
+        assert_eq!(found.events.len(), 300);
+        assert!(found.broken_at.is_none());
+        assert_eq!(stored_event(&store, 300).unwrap().seq, 300);
+    }
+
     #[tokio::test]
     async fn fail_closed_answers_once_the_journal_is_synced() {
         let dir = tempfile::tempdir().unwrap();
@@ -779,7 +892,7 @@ mod tests {
             sink.record(event(&format!("S{i}"))).await.unwrap();
         }
         let shared = sink.shared.clone().unwrap();
-        let written = shared.lock().written;
+        let written = shared.file_written.load(Ordering::Acquire);
         assert!(*shared.synced.borrow() >= written && written > 0);
         drop(shared);
         drop(sink);
