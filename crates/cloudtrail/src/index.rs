@@ -225,7 +225,8 @@ pub fn meta_rows(events: &[(u64, &EventMeta)]) -> Vec<(String, Vec<u8>)> {
     use std::collections::{BTreeMap, HashMap};
     // Grouped by borrowed (account, region, attribute, value) first: the key text is formatted
     // once per distinct value, not once per event.
-    let mut groups: HashMap<(&str, &str, &str, &str), Vec<(i64, u64)>> = HashMap::new();
+    type Group<'a> = (&'a str, &'a str, &'a str, &'a str);
+    let mut groups: HashMap<Group<'_>, Vec<(i64, u64)>> = HashMap::new();
     let mut newest = i64::MIN;
     for (seq, m) in events {
         newest = newest.max(m.seconds);

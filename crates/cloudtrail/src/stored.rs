@@ -216,13 +216,16 @@ pub fn scan_events(
     Ok(out)
 }
 
+/// A chunk's key and its record lines.
+pub type RawChunk = (String, Vec<Vec<u8>>);
+
 /// Every record line of the chunks above `after_key` (exclusive), at most `max_chunks` of them:
 /// `(chunk key, raw lines)`, for tools that verify the chain over the exact stored bytes.
 pub fn scan_chunks(
     tx: &mut (impl ReadTxn + ?Sized),
     after_key: Option<&str>,
     max_chunks: usize,
-) -> Result<Vec<(String, Vec<Vec<u8>>)>, StoreError> {
+) -> Result<Vec<RawChunk>, StoreError> {
     Ok(tx
         .scan(EVENTS_PREFIX, after_key, max_chunks)?
         .into_iter()

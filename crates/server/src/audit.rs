@@ -410,7 +410,9 @@ pub(crate) async fn recover(
                 EventMeta::of(&record.event, default_account),
             ));
         }
-        let last = &found.events[found.events.len() - 1].0;
+        let Some((last, _)) = found.events.last() else {
+            break;
+        };
         let batch = Batch {
             lines,
             entries,
