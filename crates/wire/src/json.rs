@@ -222,17 +222,27 @@ pub(crate) fn check_base64(s: &str, sensitive: bool) -> Result<(), String> {
         )));
     }
     let data_len = bytes.len() - bytes.iter().rev().take(2).filter(|b| **b == b'=').count();
-    for (i, b) in bytes.iter().enumerate() {
-        let ok = if i < data_len {
-            b.is_ascii_alphanumeric() || *b == b'+' || *b == b'/'
-        } else {
-            *b == b'='
-        };
-        if !ok {
-            return Err(shown(format!(
-                "Invalid Base64 character: '{}'",
-                char::from(*b).escape_default()
-            )));
+    let is_data = |b: u8| b.is_ascii_alphanumeric() | (b == b'+') | (b == b'/');
+    // Whole blocks without an early exit first: the compiler turns this into SIMD compares (a
+    // 4 KiB plaintext is checked on every Encrypt); the byte loop below only names the culprit.
+    let (data, padding) = bytes.split_at(data_len);
+    let all_valid = data
+        .chunks(64)
+        .all(|block| block.iter().fold(true, |ok, b| ok & is_data(*b)))
+        && padding.iter().all(|b| *b == b'=');
+    if !all_valid {
+        for (i, b) in bytes.iter().enumerate() {
+            let ok = if i < data_len {
+                is_data(*b)
+            } else {
+                *b == b'='
+            };
+            if !ok {
+                return Err(shown(format!(
+                    "Invalid Base64 character: '{}'",
+                    char::from(*b).escape_default()
+                )));
+            }
         }
     }
     // The unused low bits of the last character must be zero (canonical encoding).
