@@ -97,14 +97,39 @@ pub async fn read_secret_value(
     if let Some(s) = stage {
         extra.push(("secretsmanager:VersionStage".to_string(), s.to_string()));
     }
-    let (rec, _) = resolve(ctx, "secretsmanager:GetSecretValue", secret_id, &extra).await?;
+    // The secret and the version it selects are read in one snapshot (one store read instead
+    // of two on the hottest path); nothing read is used before the decision.
+    let reference = record::parse_secret_id(secret_id, ctx.account(), ctx.region());
+    let r = reference.clone();
+    let (want_id, want_stage) = (version_id.map(str::to_string), stage.map(str::to_string));
+    let (secret, prefetched) = ctx
+        .store()
+        .read(move |tx| {
+            let secret = record::find(tx, &r)?;
+            let mut value: Option<(String, Option<(ValueRecord, u64)>)> = None;
+            if let Some((rec, _)) = &secret {
+                if let Ok(vid) = select_version(rec, want_id.as_deref(), want_stage.as_deref()) {
+                    let (account, region) = record::account_region(&rec.arn);
+                    let stored = records::get(tx, &value_key(account, region, &rec.name, &vid))?;
+                    value = Some((vid, stored));
+                }
+            }
+            Ok::<_, AwsError>((secret, value))
+        })
+        .await?;
+    let found = Found { reference, secret };
+    let (rec, _) = authorize_found(ctx, "secretsmanager:GetSecretValue", found, &extra)?;
     ctx.record_resource(&rec.arn, "AWS::SecretsManager::Secret");
     refuse_deleted(&rec)?;
     let vid = select_version(&rec, version_id, stage)?;
-    let (account, region) = record::account_region(&rec.arn);
-    let k = value_key(account, region, &rec.name, &vid);
-    let stored: Option<(ValueRecord, u64)> =
-        ctx.store().read(move |tx| records::get(tx, &k)).await?;
+    let stored = match prefetched {
+        Some((prefetched_vid, stored)) if prefetched_vid == vid => stored,
+        _ => {
+            let (account, region) = record::account_region(&rec.arn);
+            let k = value_key(account, region, &rec.name, &vid);
+            ctx.store().read(move |tx| records::get(tx, &k)).await?
+        }
+    };
     let Some((stored, _)) = stored else {
         return Err(error::version_not_found("VersionId", &vid));
     };
