@@ -198,7 +198,7 @@ fn resources_json(resources: &[AuditResource], fallback_account: Option<&str>) -
 }
 
 /// The record of one API call.
-pub fn api_call_event(call: &ApiCall<'_>) -> Value {
+pub fn api_call_event(call: ApiCall<'_>) -> Value {
     let identity = match call.caller {
         Caller::Principal { principal, session } => user_identity(principal, session),
         Caller::Unknown { access_key_id } => {
@@ -223,8 +223,8 @@ pub fn api_call_event(call: &ApiCall<'_>) -> Value {
         e.insert("errorCode".into(), code.into());
         e.insert("errorMessage".into(), message.into());
     }
-    e.insert("requestParameters".into(), call.request_parameters.clone());
-    e.insert("responseElements".into(), call.response_elements.clone());
+    e.insert("requestParameters".into(), call.request_parameters);
+    e.insert("responseElements".into(), call.response_elements);
     e.insert("requestID".into(), call.request_id.into());
     // An empty id: the audit writer adds it (it carries the sequence number).
     if !call.event_id.is_empty() {
@@ -439,7 +439,7 @@ mod tests {
             recipient_account: Some("123456789012"),
             tls: Some(&tls),
         };
-        let e = api_call_event(&call);
+        let e = api_call_event(call);
         assert_eq!(e["eventTime"], "2024-01-02T03:04:05Z");
         assert_eq!(e["errorCode"], "AccessDeniedException");
         assert_eq!(e["resources"][0]["type"], "AWS::KMS::Key");

@@ -46,7 +46,7 @@ use time::OffsetDateTime;
 use tokio::sync::{mpsc, oneshot};
 
 use crate::config::AuditMode;
-use crate::protocol::{self, Target};
+use crate::protocol::Target;
 
 /// The journal's directory inside the data directory.
 pub const JOURNAL_DIR: &str = "audit-journal";
@@ -83,6 +83,44 @@ struct WriterState {
     queued: u64,
     /// Best effort: a request is writing the queued lines.
     leading: bool,
+    /// Random bits for event ids, drawn from the RNG in blocks (one call per event cost more
+    /// than the rest of numbering it).
+    random: RandomPool,
+}
+
+/// Event-id randomness drawn from aws-lc-rs's RNG a block at a time.
+struct RandomPool {
+    bytes: Vec<u8>,
+    used: usize,
+}
+
+impl RandomPool {
+    const BLOCK: usize = 10 * 512;
+
+    fn new() -> RandomPool {
+        RandomPool {
+            bytes: Vec::new(),
+            used: 0,
+        }
+    }
+
+    fn next(&mut self) -> [u8; 10] {
+        if self.used + 10 > self.bytes.len() {
+            let mut block = vec![0u8; Self::BLOCK];
+            if aws_lc_rs::rand::fill(&mut block).is_err() {
+                // Never zeros silently: fall back to the per-call source.
+                return ids::random_bytes::<10>().unwrap_or([0; 10]);
+            }
+            self.bytes = block;
+            self.used = 0;
+        }
+        let mut out = [0u8; 10];
+        if let Some(src) = self.bytes.get(self.used..self.used + 10) {
+            out.copy_from_slice(src);
+        }
+        self.used += 10;
+        out
+    }
 }
 
 struct Shared {
@@ -121,9 +159,10 @@ impl Shared {
             state: std::sync::Mutex::new(WriterState {
                 head,
                 pending: Batch::default(),
-                unwritten: Vec::new(),
+                unwritten: Vec::with_capacity(256 * 1024),
                 queued: 0,
                 leading: false,
+                random: RandomPool::new(),
             }),
             journal: std::sync::Mutex::new(journal),
             file_written: AtomicU64::new(0),
@@ -154,9 +193,9 @@ impl Shared {
     /// Numbers and chains one event and puts it on its way to the store; fail-closed writes it
     /// to the journal at once, best effort queues it for the next group write.
     fn append(&self, bytes: &[u8], meta: EventMeta) -> Appended {
-        let random = ids::random_bytes::<10>().unwrap_or([0; 10]);
         let mut guard = self.lock();
         let st = &mut *guard;
+        let random = st.random.next();
         let event = with_event_id(bytes, &index::event_id(st.head.seq + 1, random));
         let at = st.pending.lines.len();
         let seq = stored::append_line(&mut st.head, &event, &mut st.pending.lines);
@@ -272,6 +311,11 @@ pub struct AuditSink {
 }
 
 impl AuditSink {
+    /// Whether events are recorded at all (`--audit-mode off` records none).
+    pub fn enabled(&self) -> bool {
+        self.shared.is_some()
+    }
+
     /// Appends one event to the journal (fail-closed: and waits for its fsync). `Err` only in
     /// fail-closed mode: the request must fail.
     pub async fn record(&self, event: Value) -> Result<(), AwsError> {
@@ -611,7 +655,9 @@ pub struct Trace {
     /// The account owning the claimed access key, when the key exists (a failed signature with
     /// a real key is recorded in its owner's account).
     pub key_account: Option<String>,
+    /// The request's input, already redacted for the record (`protocol::redact`).
     pub input: Option<Value>,
+    /// The answer, already redacted for the record.
     pub output: Option<Value>,
     /// Resources the handler reported (`Ctx::record_resource`).
     pub resources: Vec<AuditResource>,
@@ -633,19 +679,13 @@ pub fn is_read_only(operation: &str) -> bool {
 
 /// The CloudTrail record for this request. Inputs and outputs are redacted from the model; the
 /// error code is the one the wire sent (`AccessDeniedException` for JSON services).
-pub fn event(trace: &Trace, error: Option<&AwsError>) -> Value {
+pub fn event(trace: &mut Trace, error: Option<&AwsError>) -> Value {
     let (source, name) = match &trace.target {
         Some(t) => (
             format!("{}.amazonaws.com", t.event_source_prefix()),
             t.operation.clone(),
         ),
         None => ("unknown".to_string(), "Unknown".to_string()),
-    };
-    let redact = |value: &Option<Value>, output: bool| -> Value {
-        match (value, &trace.target) {
-            (Some(v), Some(t)) => protocol::redact(t, v, output),
-            _ => Value::Null,
-        }
     };
     let code = error.map(|e| match &trace.target {
         Some(t) => rampart_wire::wire_code(t.service.protocol, &e.code).to_string(),
@@ -667,7 +707,7 @@ pub fn event(trace: &Trace, error: Option<&AwsError>) -> Value {
         .or(trace.key_account.as_deref());
     // The writer assigns the real id (it carries the sequence number).
     let event_id = "";
-    record::api_call_event(&ApiCall {
+    record::api_call_event(ApiCall {
         time: trace.now,
         event_source: &source,
         event_name: &name,
@@ -675,8 +715,8 @@ pub fn event(trace: &Trace, error: Option<&AwsError>) -> Value {
         source_ip: &trace.source_ip,
         user_agent: &trace.user_agent,
         caller,
-        request_parameters: redact(&trace.input, false),
-        response_elements: redact(&trace.output, true),
+        request_parameters: trace.input.take().unwrap_or(Value::Null),
+        response_elements: trace.output.take().unwrap_or(Value::Null),
         error: match (&code, error) {
             (Some(c), Some(e)) => Some((c.as_str(), e.message.as_str())),
             _ => None,

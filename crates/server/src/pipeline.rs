@@ -61,7 +61,10 @@ pub async fn handle(state: Arc<AppState>, remote: SocketAddr, request: Request<B
             protocol::encode_error(proto, trace.target.as_ref(), error, &trace.request_id)
         }
     };
-    let event = audit::event(&trace, result.as_ref().err());
+    if !state.audit.enabled() {
+        return response;
+    }
+    let event = audit::event(&mut trace, result.as_ref().err());
     if let Err(error) = state.audit.record(event).await {
         // --audit-mode fail-closed: no durable record, no answer.
         return protocol::encode_error(proto, trace.target.as_ref(), &error, &trace.request_id);
@@ -121,7 +124,10 @@ async fn run(
     // What is asked.
     let input =
         protocol::decode_input(&target, &parts.method, path, &parts.headers, &params, &body)?;
-    trace.input = Some(input.clone());
+    // The record keeps the redacted view only (no second copy of a secret in memory).
+    if state.audit.enabled() {
+        trace.input = Some(protocol::redact(&target, &input, false));
+    }
     let Some(handler) = crate::dispatch::find_handler(target.signing_name(), &target.operation)
     else {
         return Err(AwsError::not_implemented(&target.operation));
@@ -153,7 +159,9 @@ async fn run(
         // Any change to IAM may change someone's permissions: the next decision reloads.
         state.iam_authz.invalidate();
     }
-    trace.output = Some(output.clone());
+    if state.audit.enabled() {
+        trace.output = Some(protocol::redact(&target, &output, true));
+    }
     Ok(output)
 }
 
