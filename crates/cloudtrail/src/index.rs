@@ -96,6 +96,28 @@ pub fn decode_sort(key: &str) -> Option<(i64, u64)> {
 
 /// Every (attribute, value) pair an event is findable by.
 pub fn attribute_values(event: &Value) -> Vec<(&'static str, String)> {
+    let text = |name: &str| event.get(name).and_then(Value::as_str);
+    attributes(&EventFields {
+        event_id: text("eventID"),
+        event_name: text("eventName"),
+        read_only: event.get("readOnly").and_then(Value::as_bool),
+        identity: event.get("userIdentity"),
+        event_source: text("eventSource"),
+        resources: event.get("resources"),
+    })
+}
+
+/// The members of an event that LookupAttributes search.
+struct EventFields<'a> {
+    event_id: Option<&'a str>,
+    event_name: Option<&'a str>,
+    read_only: Option<bool>,
+    identity: Option<&'a Value>,
+    event_source: Option<&'a str>,
+    resources: Option<&'a Value>,
+}
+
+fn attributes(f: &EventFields<'_>) -> Vec<(&'static str, String)> {
     let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
     let mut out: Vec<(&'static str, String)> = Vec::new();
     let mut push = |attr: &'static str, value: Option<String>| {
@@ -105,23 +127,17 @@ pub fn attribute_values(event: &Value) -> Vec<(&'static str, String)> {
             }
         }
     };
-    push("EventId", text(event.get("eventID")));
-    push("EventName", text(event.get("eventName")));
-    push(
-        "ReadOnly",
-        event
-            .get("readOnly")
-            .and_then(Value::as_bool)
-            .map(|b| b.to_string()),
-    );
-    push("Username", record::username(event));
-    push("EventSource", text(event.get("eventSource")));
+    push("EventId", f.event_id.map(str::to_string));
+    push("EventName", f.event_name.map(str::to_string));
+    push("ReadOnly", f.read_only.map(|b| b.to_string()));
+    push("Username", f.identity.and_then(record::identity_username));
+    push("EventSource", f.event_source.map(str::to_string));
     push(
         "AccessKeyId",
-        text(event.get("userIdentity").and_then(|u| u.get("accessKeyId"))),
+        text(f.identity.and_then(|u| u.get("accessKeyId"))),
     );
-    for r in event
-        .get("resources")
+    for r in f
+        .resources
         .and_then(Value::as_array)
         .map(Vec::as_slice)
         .unwrap_or_default()
@@ -196,6 +212,32 @@ pub struct EventMeta {
 }
 
 impl EventMeta {
+    /// The metadata of an API call's record, read from its typed form (what the request path
+    /// has), the same as [`EventMeta::of`] gives for its JSON.
+    pub fn of_api_call(r: &record::ApiCallRecord<'_>, fallback_account: &str) -> EventMeta {
+        let time = time::OffsetDateTime::parse(
+            &r.event_time,
+            &time::format_description::well_known::Rfc3339,
+        );
+        EventMeta {
+            account: r
+                .recipient_account_id
+                .filter(|a| !a.is_empty())
+                .unwrap_or(fallback_account)
+                .to_string(),
+            region: r.aws_region.to_string(),
+            seconds: time.map_or(0, |t| t.unix_timestamp()),
+            attributes: attributes(&EventFields {
+                event_id: None,
+                event_name: Some(r.event_name),
+                read_only: Some(r.read_only),
+                identity: Some(&r.user_identity),
+                event_source: Some(r.event_source),
+                resources: r.resources.as_ref(),
+            }),
+        }
+    }
+
     pub fn of(event: &Value, fallback_account: &str) -> EventMeta {
         EventMeta {
             account: event_account(event, fallback_account).to_string(),

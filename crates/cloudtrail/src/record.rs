@@ -197,64 +197,92 @@ fn resources_json(resources: &[AuditResource], fallback_account: Option<&str>) -
     )
 }
 
+/// The record of one API call, as a typed value: serialized straight to JSON on the request
+/// path (no `Value` tree to build, allocate and walk again), in CloudTrail's member order.
+#[derive(Debug, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ApiCallRecord<'a> {
+    pub event_version: &'static str,
+    pub user_identity: Value,
+    pub event_time: String,
+    pub event_source: &'a str,
+    pub event_name: &'a str,
+    pub aws_region: &'a str,
+    #[serde(rename = "sourceIPAddress")]
+    pub source_ip_address: &'a str,
+    pub user_agent: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error_message: Option<&'a str>,
+    pub request_parameters: Value,
+    pub response_elements: Value,
+    #[serde(rename = "requestID")]
+    pub request_id: &'a str,
+    /// Empty: the audit writer adds it (it carries the sequence number).
+    #[serde(rename = "eventID", skip_serializing_if = "str::is_empty")]
+    pub event_id: &'a str,
+    pub read_only: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resources: Option<Value>,
+    pub event_type: &'static str,
+    pub management_event: bool,
+    /// `null` when the account is unknown (a request that failed authentication).
+    pub recipient_account_id: Option<&'a str>,
+    pub event_category: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_details: Option<Value>,
+}
+
+impl<'a> ApiCallRecord<'a> {
+    pub fn new(call: ApiCall<'a>) -> ApiCallRecord<'a> {
+        let user_identity = match call.caller {
+            Caller::Principal { principal, session } => user_identity(principal, session),
+            Caller::Unknown { access_key_id } => {
+                let mut m = Map::new();
+                m.insert("type".into(), "Unknown".into());
+                if let Some(ak) = access_key_id {
+                    m.insert("accessKeyId".into(), ak.into());
+                }
+                Value::Object(m)
+            }
+        };
+        ApiCallRecord {
+            event_version: EVENT_VERSION,
+            user_identity,
+            event_time: format_time(call.time),
+            event_source: call.event_source,
+            event_name: call.event_name,
+            aws_region: call.region,
+            source_ip_address: call.source_ip,
+            user_agent: call.user_agent,
+            error_code: call.error.map(|(code, _)| code),
+            error_message: call.error.map(|(_, message)| message),
+            request_parameters: call.request_parameters,
+            response_elements: call.response_elements,
+            request_id: call.request_id,
+            event_id: call.event_id,
+            read_only: call.read_only,
+            resources: (!call.resources.is_empty())
+                .then(|| resources_json(call.resources, call.recipient_account)),
+            event_type: "AwsApiCall",
+            management_event: true,
+            recipient_account_id: call.recipient_account,
+            event_category: "Management",
+            tls_details: call.tls.map(|tls| {
+                json!({
+                    "tlsVersion": tls.tls_version,
+                    "cipherSuite": tls.cipher_suite,
+                    "clientProvidedHostHeader": tls.client_provided_host_header,
+                })
+            }),
+        }
+    }
+}
+
 /// The record of one API call.
 pub fn api_call_event(call: ApiCall<'_>) -> Value {
-    let identity = match call.caller {
-        Caller::Principal { principal, session } => user_identity(principal, session),
-        Caller::Unknown { access_key_id } => {
-            let mut m = Map::new();
-            m.insert("type".into(), "Unknown".into());
-            if let Some(ak) = access_key_id {
-                m.insert("accessKeyId".into(), ak.into());
-            }
-            Value::Object(m)
-        }
-    };
-    let mut e = Map::new();
-    e.insert("eventVersion".into(), EVENT_VERSION.into());
-    e.insert("userIdentity".into(), identity);
-    e.insert("eventTime".into(), format_time(call.time).into());
-    e.insert("eventSource".into(), call.event_source.into());
-    e.insert("eventName".into(), call.event_name.into());
-    e.insert("awsRegion".into(), call.region.into());
-    e.insert("sourceIPAddress".into(), call.source_ip.into());
-    e.insert("userAgent".into(), call.user_agent.into());
-    if let Some((code, message)) = call.error {
-        e.insert("errorCode".into(), code.into());
-        e.insert("errorMessage".into(), message.into());
-    }
-    e.insert("requestParameters".into(), call.request_parameters);
-    e.insert("responseElements".into(), call.response_elements);
-    e.insert("requestID".into(), call.request_id.into());
-    // An empty id: the audit writer adds it (it carries the sequence number).
-    if !call.event_id.is_empty() {
-        e.insert("eventID".into(), call.event_id.into());
-    }
-    e.insert("readOnly".into(), call.read_only.into());
-    if !call.resources.is_empty() {
-        e.insert(
-            "resources".into(),
-            resources_json(call.resources, call.recipient_account),
-        );
-    }
-    e.insert("eventType".into(), "AwsApiCall".into());
-    e.insert("managementEvent".into(), true.into());
-    e.insert(
-        "recipientAccountId".into(),
-        call.recipient_account.map_or(Value::Null, Value::from),
-    );
-    e.insert("eventCategory".into(), "Management".into());
-    if let Some(tls) = call.tls {
-        e.insert(
-            "tlsDetails".into(),
-            json!({
-                "tlsVersion": tls.tls_version,
-                "cipherSuite": tls.cipher_suite,
-                "clientProvidedHostHeader": tls.client_provided_host_header,
-            }),
-        );
-    }
-    Value::Object(e)
+    serde_json::to_value(ApiCallRecord::new(call)).unwrap_or(Value::Null)
 }
 
 /// The record of a background action (`AwsServiceEvent`): the acting service is the identity.
@@ -296,7 +324,11 @@ pub fn service_event(event: &ServiceEvent, event_id: &str) -> Value {
 /// CloudTrail's `Username` for an event (what LookupEvents shows and filters on): `root` for
 /// the root user, the user name, the role session name or the federated user's name.
 pub fn username(event: &Value) -> Option<String> {
-    let id = event.get("userIdentity")?;
+    identity_username(event.get("userIdentity")?)
+}
+
+/// [`username`] from the `userIdentity` object itself.
+pub fn identity_username(id: &Value) -> Option<String> {
     let arn = id.get("arn").and_then(Value::as_str).unwrap_or_default();
     match id.get("type").and_then(Value::as_str)? {
         "Root" => Some("root".to_string()),
@@ -439,7 +471,26 @@ mod tests {
             recipient_account: Some("123456789012"),
             tls: Some(&tls),
         };
+        // The typed record serializes to the same JSON, and its index metadata is the JSON's.
+        let typed = ApiCallRecord::new(call.clone());
+        let meta = crate::index::EventMeta::of_api_call(&typed, "999999999999");
+        let bytes = serde_json::to_vec(&typed).unwrap();
         let e = api_call_event(call);
+        assert_eq!(serde_json::from_slice::<Value>(&bytes).unwrap(), e);
+        let mut from_json = crate::index::EventMeta::of(&e, "999999999999");
+        from_json.attributes.retain(|(a, _)| *a != "EventId");
+        assert_eq!(meta, from_json);
+        assert!(
+            meta.attributes
+                .iter()
+                .any(|(a, v)| *a == "Username" && v == "root")
+        );
+        assert!(
+            meta.attributes
+                .iter()
+                .any(|(a, v)| *a == "ResourceName" && v == "k1")
+        );
+        assert_eq!(meta.seconds, 1_704_164_645);
         assert_eq!(e["eventTime"], "2024-01-02T03:04:05Z");
         assert_eq!(e["errorCode"], "AccessDeniedException");
         assert_eq!(e["resources"][0]["type"], "AWS::KMS::Key");

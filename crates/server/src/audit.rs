@@ -37,7 +37,7 @@ use std::time::Duration;
 use rampart_aws_types::{AwsError, ids};
 use rampart_cloudtrail::index::{self, EventMeta};
 use rampart_cloudtrail::journal::{self, Journal};
-use rampart_cloudtrail::record::{self, ApiCall, Caller, SessionFacts, TlsDetails};
+use rampart_cloudtrail::record::{self, ApiCall, ApiCallRecord, Caller, SessionFacts, TlsDetails};
 use rampart_cloudtrail::stored::{self, HEAD_KEY, Head};
 use rampart_services::{AuditResource, Principal, ServiceEvent, ServiceEventSink};
 use rampart_store::{Expect, Store, StoreError};
@@ -324,7 +324,16 @@ impl AuditSink {
         };
         let meta = EventMeta::of(&event, &shared.default_account);
         let bytes = serde_json::to_vec(&event).unwrap_or_default();
-        let written = match shared.append(&bytes, meta) {
+        self.record_encoded(&bytes, meta).await
+    }
+
+    /// [`AuditSink::record`] for an event already serialized (without `eventID`), with its
+    /// index metadata: what the request path gives (see [`event`]).
+    pub async fn record_encoded(&self, bytes: &[u8], meta: EventMeta) -> Result<(), AwsError> {
+        let Some(shared) = &self.shared else {
+            return Ok(());
+        };
+        let written = match shared.append(bytes, meta) {
             Appended::Queued { end, lead } => {
                 if lead {
                     shared.write_queued().await;
@@ -677,9 +686,15 @@ pub fn is_read_only(operation: &str) -> bool {
         || operation == "VerifyMac"
 }
 
-/// The CloudTrail record for this request. Inputs and outputs are redacted from the model; the
-/// error code is the one the wire sent (`AccessDeniedException` for JSON services).
-pub fn event(trace: &mut Trace, error: Option<&AwsError>) -> Value {
+/// The CloudTrail record for this request, serialized (without `eventID`: the writer adds it),
+/// and its index metadata. Inputs and outputs were redacted from the model as the pipeline went;
+/// the error code is the one the wire sent (`AccessDeniedException` for JSON services). Events
+/// without an account are indexed under `fallback_account`.
+pub fn event(
+    trace: &mut Trace,
+    error: Option<&AwsError>,
+    fallback_account: &str,
+) -> (Vec<u8>, EventMeta) {
     let (source, name) = match &trace.target {
         Some(t) => (
             format!("{}.amazonaws.com", t.event_source_prefix()),
@@ -707,7 +722,7 @@ pub fn event(trace: &mut Trace, error: Option<&AwsError>) -> Value {
         .or(trace.key_account.as_deref());
     // The writer assigns the real id (it carries the sequence number).
     let event_id = "";
-    record::api_call_event(ApiCall {
+    let record = ApiCallRecord::new(ApiCall {
         time: trace.now,
         event_source: &source,
         event_name: &name,
@@ -727,7 +742,9 @@ pub fn event(trace: &mut Trace, error: Option<&AwsError>) -> Value {
         resources: &trace.resources,
         recipient_account: recipient,
         tls: trace.tls.as_ref(),
-    })
+    });
+    let meta = EventMeta::of_api_call(&record, fallback_account);
+    (serde_json::to_vec(&record).unwrap_or_default(), meta)
 }
 
 #[cfg(test)]

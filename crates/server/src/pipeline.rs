@@ -64,8 +64,8 @@ pub async fn handle(state: Arc<AppState>, remote: SocketAddr, request: Request<B
     if !state.audit.enabled() {
         return response;
     }
-    let event = audit::event(&mut trace, result.as_ref().err());
-    if let Err(error) = state.audit.record(event).await {
+    let (event, meta) = audit::event(&mut trace, result.as_ref().err(), &state.default_account);
+    if let Err(error) = state.audit.record_encoded(&event, meta).await {
         // --audit-mode fail-closed: no durable record, no answer.
         return protocol::encode_error(proto, trace.target.as_ref(), &error, &trace.request_id);
     }
