@@ -215,10 +215,6 @@ impl EventMeta {
     /// The metadata of an API call's record, read from its typed form (what the request path
     /// has), the same as [`EventMeta::of`] gives for its JSON.
     pub fn of_api_call(r: &record::ApiCallRecord<'_>, fallback_account: &str) -> EventMeta {
-        let time = time::OffsetDateTime::parse(
-            &r.event_time,
-            &time::format_description::well_known::Rfc3339,
-        );
         EventMeta {
             account: r
                 .recipient_account_id
@@ -226,7 +222,7 @@ impl EventMeta {
                 .unwrap_or(fallback_account)
                 .to_string(),
             region: r.aws_region.to_string(),
-            seconds: time.map_or(0, |t| t.unix_timestamp()),
+            seconds: r.seconds,
             attributes: attributes(&EventFields {
                 event_id: None,
                 event_name: Some(r.event_name),

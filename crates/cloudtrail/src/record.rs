@@ -202,6 +202,9 @@ fn resources_json(resources: &[AuditResource], fallback_account: Option<&str>) -
 #[derive(Debug, serde::Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ApiCallRecord<'a> {
+    /// `eventTime` in Unix seconds (for the index; not a member of the record).
+    #[serde(skip)]
+    pub seconds: i64,
     pub event_version: &'static str,
     pub user_identity: Value,
     pub event_time: String,
@@ -248,6 +251,7 @@ impl<'a> ApiCallRecord<'a> {
             }
         };
         ApiCallRecord {
+            seconds: call.time.unix_timestamp(),
             event_version: EVENT_VERSION,
             user_identity,
             event_time: format_time(call.time),
