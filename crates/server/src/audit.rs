@@ -760,6 +760,17 @@ mod tests {
         assert!(!is_read_only("PutSecretValue"));
     }
 
+    /// The writer and indexer over `store`, with the journal in `dir`.
+    async fn start_on(
+        store: &Store,
+        dir: PathBuf,
+        mode: AuditMode,
+    ) -> (AuditSink, tokio::task::JoinHandle<()>) {
+        start(store.clone(), dir, "999999999999".into(), mode)
+            .await
+            .unwrap()
+    }
+
     fn all_keys(store: &Store) -> Vec<String> {
         store
             .read_blocking(|tx| {
@@ -789,14 +800,7 @@ mod tests {
     async fn events_reach_the_store_with_their_index_after_a_flush() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open_in_memory().unwrap();
-        let (sink, indexer) = start(
-            store.clone(),
-            dir.path().join("j"),
-            "999999999999".into(),
-            AuditMode::BestEffort,
-        )
-        .await
-        .unwrap();
+        let (sink, indexer) = start_on(&store, dir.path().join("j"), AuditMode::BestEffort).await;
         sink.record(event("X")).await.unwrap();
         sink.flush().await;
         let keys = all_keys(&store);
@@ -847,14 +851,7 @@ mod tests {
             let mut j = Journal::create(&journal_dir, 1).unwrap();
             j.append(&lines).unwrap();
         }
-        let (sink, indexer) = start(
-            store.clone(),
-            journal_dir.clone(),
-            "999999999999".into(),
-            AuditMode::BestEffort,
-        )
-        .await
-        .unwrap();
+        let (sink, indexer) = start_on(&store, journal_dir.clone(), AuditMode::BestEffort).await;
         for seq in 1..=3 {
             let e = stored_event(&store, seq).unwrap();
             assert_eq!(e.event["eventName"], format!("E{}", seq - 1));
@@ -901,14 +898,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let journal_dir = dir.path().join("j");
         let store = Store::open_in_memory().unwrap();
-        let (sink, indexer) = start(
-            store.clone(),
-            journal_dir.clone(),
-            "999999999999".into(),
-            AuditMode::BestEffort,
-        )
-        .await
-        .unwrap();
+        let (sink, indexer) = start_on(&store, journal_dir.clone(), AuditMode::BestEffort).await;
         let tasks: Vec<_> = (0..300)
             .map(|i| {
                 let (sink, journal_dir) = (sink.clone(), journal_dir.clone());
@@ -939,14 +929,7 @@ mod tests {
     async fn fail_closed_answers_once_the_journal_is_synced() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open_in_memory().unwrap();
-        let (sink, indexer) = start(
-            store.clone(),
-            dir.path().join("j"),
-            "999999999999".into(),
-            AuditMode::FailClosed,
-        )
-        .await
-        .unwrap();
+        let (sink, indexer) = start_on(&store, dir.path().join("j"), AuditMode::FailClosed).await;
         for i in 0..3 {
             sink.record(event(&format!("S{i}"))).await.unwrap();
         }
@@ -963,14 +946,7 @@ mod tests {
     async fn background_jobs_record_aws_service_events() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open_in_memory().unwrap();
-        let (sink, indexer) = start(
-            store.clone(),
-            dir.path().join("j"),
-            "999999999999".into(),
-            AuditMode::BestEffort,
-        )
-        .await
-        .unwrap();
+        let (sink, indexer) = start_on(&store, dir.path().join("j"), AuditMode::BestEffort).await;
         let node_sink: std::sync::Arc<dyn ServiceEventSink> = std::sync::Arc::new(sink.clone());
         node_sink
             .emit(ServiceEvent {
@@ -1003,14 +979,7 @@ mod tests {
     async fn off_mode_records_nothing() {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open_in_memory().unwrap();
-        let (sink, indexer) = start(
-            store.clone(),
-            dir.path().join("j"),
-            "999999999999".into(),
-            AuditMode::Off,
-        )
-        .await
-        .unwrap();
+        let (sink, indexer) = start_on(&store, dir.path().join("j"), AuditMode::Off).await;
         sink.record(event("X")).await.unwrap();
         drop(sink);
         indexer.await.unwrap();
