@@ -45,9 +45,11 @@ impl Counters {
 
 /// Answers a job and counts it. Never lets a panic out (e.g. from a caller's `Drop`).
 pub(super) fn answer(job: Box<dyn WriteJob>, result: Result<(), StoreError>, counters: &Counters) {
-    let _ = run_guarded(|| job.finish(result));
+    // Counted before the caller is woken, so a caller that reads the stats after its write
+    // returned sees its own job counted.
     counters.pending.fetch_sub(1, Ordering::Relaxed);
     counters.write_jobs.fetch_add(1, Ordering::Relaxed);
+    let _ = run_guarded(|| job.finish(result));
 }
 
 /// Starts the writer thread. It runs until every sender of `jobs` is gone, then checkpoints the

@@ -534,7 +534,17 @@ fn close_from_inside_a_write_does_not_deadlock() {
         Err(StoreError::Closed)
     );
     drop(store);
-    let reopened = open(&path).unwrap();
+    // The writer thread closes on its own once the closure returns (it could not be joined from
+    // inside itself), so the file lock is released shortly after, not at once.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let reopened = loop {
+        match open(&path) {
+            Err(StoreError::Locked { .. }) if Instant::now() < deadline => {
+                thread::sleep(Duration::from_millis(10));
+            }
+            other => break other.unwrap(),
+        }
+    };
     assert_eq!(
         reopened
             .read_blocking(|txn| txn.get("k"))
