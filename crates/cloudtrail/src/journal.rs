@@ -10,7 +10,7 @@ use std::fs::{File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
-use crate::stored::{Head, StoredEvent, line_seq, link_hash};
+use crate::stored::{Head, LinkError, StoredEvent, line_seq};
 
 /// A segment is closed once it holds this many bytes.
 pub const SEGMENT_BYTES: u64 = 64 * 1024 * 1024;
@@ -164,25 +164,21 @@ pub fn recover(dir: &Path, head: &Head, limit: usize) -> io::Result<Recovered> {
             if seq <= chain.seq {
                 continue;
             }
-            let record: StoredEvent = match serde_json::from_slice(&line) {
+            let record = match crate::stored::verify_next(&line, &chain) {
                 Ok(r) => r,
-                Err(e) => {
+                Err(LinkError::Unreadable(e)) => {
                     out.broken_at = Some(format!("{}: record {seq}: {e}", path.display()));
                     return Ok(out);
                 }
+                Err(LinkError::Gap { .. } | LinkError::Broken) => {
+                    out.broken_at = Some(format!(
+                        "{}: record {seq} does not follow {}",
+                        path.display(),
+                        chain.seq
+                    ));
+                    return Ok(out);
+                }
             };
-            let bytes = crate::stored::event_bytes(&line).unwrap_or_default();
-            if seq != chain.seq + 1
-                || record.prev_hash != chain.hash
-                || record.hash != link_hash(&chain.hash, bytes)
-            {
-                out.broken_at = Some(format!(
-                    "{}: record {seq} does not follow {}",
-                    path.display(),
-                    chain.seq
-                ));
-                return Ok(out);
-            }
             chain = Head {
                 seq,
                 hash: record.hash.clone(),

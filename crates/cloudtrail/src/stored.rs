@@ -147,11 +147,7 @@ pub fn get_event(
     tx: &mut (impl ReadTxn + ?Sized),
     seq: u64,
 ) -> Result<Option<StoredEvent>, StoreError> {
-    let after = chunk_key(seq.saturating_sub(1));
-    let Some((_, record)) = tx.scan(EVENTS_PREFIX, Some(&after), 1)?.into_iter().next() else {
-        return Ok(None);
-    };
-    Ok(find_in_chunk(&record.value, seq))
+    EventReader::default().get(tx, seq)
 }
 
 /// Reads events one by one, keeping the last chunk it read: a page of LookupEvents results
@@ -231,6 +227,33 @@ pub fn scan_chunks(
         .into_iter()
         .map(|(k, r)| (k, lines(&r.value).map(<[u8]>::to_vec).collect()))
         .collect())
+}
+
+/// Why a record line does not continue a chain.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkError {
+    /// Not a record line.
+    Unreadable(String),
+    /// A readable record with another sequence number than the next one.
+    Gap { found: u64 },
+    /// The right number, but its hashes do not link it to the chain.
+    Broken,
+}
+
+/// Checks that `line` is the record following `prev`: the next sequence number, `prev`'s hash
+/// as its `prevHash`, and its own hash over the event's exact bytes. What the journal's recovery
+/// and `rampart audit export` both verify.
+pub fn verify_next(line: &[u8], prev: &Head) -> Result<StoredEvent, LinkError> {
+    let record: StoredEvent =
+        serde_json::from_slice(line).map_err(|e| LinkError::Unreadable(e.to_string()))?;
+    if record.seq != prev.seq + 1 {
+        return Err(LinkError::Gap { found: record.seq });
+    }
+    let bytes = event_bytes(line).ok_or_else(|| LinkError::Unreadable("no event".into()))?;
+    if record.prev_hash != prev.hash || record.hash != link_hash(&prev.hash, bytes) {
+        return Err(LinkError::Broken);
+    }
+    Ok(record)
 }
 
 /// The event's exact JSON bytes inside a record line (what its hash covers).

@@ -47,13 +47,7 @@ pub fn parse_due(key: &str) -> Option<(i64, String, String, String, String)> {
 }
 
 pub async fn run(node: Node, now: i64, when: OffsetDateTime) -> Result<(), AwsError> {
-    let due: Vec<String> = node
-        .store
-        .read_offloaded(|tx| {
-            let page = tx.scan(DUE_PREFIX, None, BATCH)?;
-            Ok::<_, AwsError>(page.into_iter().map(|(k, _)| k).collect())
-        })
-        .await?;
+    let due = records::due_keys(&node.store, DUE_PREFIX, BATCH).await?;
     for index_key in due {
         let Some((at, action, account, region, key_id)) = parse_due(&index_key) else {
             let k = index_key.clone();

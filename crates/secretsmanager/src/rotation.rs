@@ -49,13 +49,7 @@ fn parse_entry(key: &str) -> Option<(i64, String, String, String)> {
 }
 
 pub async fn run_due(node: &Node, now: OffsetDateTime) -> Result<(), AwsError> {
-    let due: Vec<String> = node
-        .store
-        .read(|tx| {
-            let page = tx.scan(ROTATE_PREFIX, None, BATCH)?;
-            Ok::<_, AwsError>(page.into_iter().map(|(k, _)| k).collect())
-        })
-        .await?;
+    let due = records::due_keys(&node.store, ROTATE_PREFIX, BATCH).await?;
     for entry in due {
         let Some((at, account, region, name)) = parse_entry(&entry) else {
             let k = entry.clone();

@@ -40,13 +40,7 @@ pub async fn run(node: Node, now: OffsetDateTime) -> Result<(), AwsError> {
 
 async fn purge(node: &Node, now: OffsetDateTime) -> Result<(), AwsError> {
     let now_s = now.unix_timestamp();
-    let due: Vec<String> = node
-        .store
-        .read_offloaded(|tx| {
-            let page = tx.scan(PURGE_PREFIX, None, BATCH)?;
-            Ok::<_, AwsError>(page.into_iter().map(|(k, _)| k).collect())
-        })
-        .await?;
+    let due = records::due_keys(&node.store, PURGE_PREFIX, BATCH).await?;
     for index_key in due {
         let Some((at, account, region, name)) = parse_entry(&index_key) else {
             let k = index_key.clone();

@@ -231,6 +231,8 @@ impl Shared {
             let end = {
                 let mut st = self.lock();
                 if st.unwritten.is_empty() {
+                    // Hand the written buffer back, capacity and all, for the next group.
+                    std::mem::swap(&mut st.unwritten, &mut buf);
                     st.leading = false;
                     return;
                 }

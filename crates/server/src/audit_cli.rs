@@ -5,7 +5,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use clap::Args;
-use rampart_cloudtrail::stored::{self, StoredEvent, TAIL_KEY, Tail, link_hash};
+use rampart_cloudtrail::stored::{self, Head, LinkError, TAIL_KEY, Tail};
 use rampart_store::{Store, StoreError};
 
 use crate::bootstrap::STORE_FILE;
@@ -43,8 +43,10 @@ pub fn export(args: &ExportArgs) -> Result<(), String> {
             first_seq: 1,
             prev_hash: String::new(),
         });
-    let mut prev_hash = tail.prev_hash;
-    let mut expected_seq = tail.first_seq.max(1);
+    let mut chain = Head {
+        seq: tail.first_seq.max(1) - 1,
+        hash: tail.prev_hash,
+    };
     let mut after: Option<String> = None;
     loop {
         let start = after.clone();
@@ -55,23 +57,20 @@ pub fn export(args: &ExportArgs) -> Result<(), String> {
         after = Some(last.clone());
         for (key, lines) in page {
             for line in lines {
-                let record: StoredEvent = serde_json::from_slice(&line)
-                    .map_err(|e| format!("{key}: corrupt record: {e}"))?;
-                if record.seq != expected_seq {
-                    return Err(format!(
-                        "{key}: sequence gap: expected {expected_seq}, found {}",
-                        record.seq
-                    ));
-                }
-                // The hash covers the event's exact stored bytes.
-                let bytes = stored::event_bytes(&line)
-                    .ok_or_else(|| format!("{key}: corrupt record {}", record.seq))?;
-                let hash = link_hash(&prev_hash, bytes);
-                if record.prev_hash != prev_hash || record.hash != hash {
-                    return Err(format!("{key}: hash chain broken at {}", record.seq));
-                }
-                prev_hash = hash;
-                expected_seq += 1;
+                let expected_seq = chain.seq + 1;
+                let record = stored::verify_next(&line, &chain).map_err(|e| match e {
+                    LinkError::Unreadable(e) => format!("{key}: corrupt record: {e}"),
+                    LinkError::Gap { found } => {
+                        format!("{key}: sequence gap: expected {expected_seq}, found {found}")
+                    }
+                    LinkError::Broken => format!("{key}: hash chain broken at {expected_seq}"),
+                })?;
+                chain = Head {
+                    seq: record.seq,
+                    hash: record.hash,
+                };
+                // The hash covers the event's exact stored bytes: those are what is printed.
+                let bytes = stored::event_bytes(&line).unwrap_or_default();
                 writeln!(out, "{}", String::from_utf8_lossy(bytes)).map_err(|e| e.to_string())?;
             }
         }

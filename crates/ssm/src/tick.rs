@@ -35,13 +35,7 @@ fn parse_entry(key: &str) -> Option<(i64, String, String, String, String)> {
 }
 
 pub async fn run(node: Node, now: OffsetDateTime) -> Result<(), AwsError> {
-    let due: Vec<String> = node
-        .store
-        .read_offloaded(|tx| {
-            let page = tx.scan(DUE_PREFIX, None, BATCH)?;
-            Ok::<_, AwsError>(page.into_iter().map(|(k, _)| k).collect())
-        })
-        .await?;
+    let due = records::due_keys(&node.store, DUE_PREFIX, BATCH).await?;
     for entry in due {
         let parsed = parse_entry(&entry);
         if let Some((at, ..)) = &parsed

@@ -4,6 +4,21 @@ use rampart_store::{Expect, ReadTxn, Txn};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+/// The first `limit` keys under a due-time index (`<prefix><sortable time>/...`): what a
+/// background job has to act on next, oldest first.
+pub async fn due_keys(
+    store: &rampart_store::Store,
+    prefix: &'static str,
+    limit: usize,
+) -> Result<Vec<String>, AwsError> {
+    store
+        .read_offloaded(move |tx| {
+            let page = tx.scan(prefix, None, limit)?;
+            Ok::<_, AwsError>(page.into_iter().map(|(k, _)| k).collect())
+        })
+        .await
+}
+
 pub fn get<T: DeserializeOwned>(
     tx: &mut (impl ReadTxn + ?Sized),
     key: &str,
