@@ -14,6 +14,7 @@
 //! is sealed with it (AES-256-GCM, the encryption context bound as associated data). Either form
 //! is opened by [`decrypt_for_service`] with `kms:Decrypt`.
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use rampart_aws_types::AwsError;
 use rampart_crypto::MasterKey;
@@ -49,7 +50,7 @@ pub fn via_service(service: &str, region: &str) -> String {
     format!("{short}.{region}.amazonaws.com")
 }
 
-async fn resolve(ctx: &Ctx, service: &str, key_id: Option<&str>) -> Result<Loaded, AwsError> {
+async fn resolve(ctx: &Ctx, service: &str, key_id: Option<&str>) -> Result<Arc<Loaded>, AwsError> {
     match key_id {
         Some(k) => load(ctx, k, Aliases::Accepted).await,
         None => load(ctx, &managed::alias_for_service(service), Aliases::Accepted).await,

@@ -98,6 +98,14 @@ pub trait Backend: Send + Sync + 'static {
 
     /// Current counters.
     fn stats(&self) -> StoreStats;
+
+    /// A number that moves whenever committed data may have changed — `Some` only if this
+    /// process is the store's only writer and moves it after every commit, before answering
+    /// the writer. `None` (the default; a PostgreSQL backend shared by several nodes) means
+    /// others may write at any time, so nothing read may be cached (`Store::read_cached`).
+    fn data_generation(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// Runs `work`, turning a panic into `StoreError::Panicked`.

@@ -36,6 +36,7 @@ pub mod backend;
 #[cfg(feature = "conformance")]
 pub mod conformance;
 mod error;
+mod read_cache;
 mod record;
 pub mod rules;
 mod sqlite;

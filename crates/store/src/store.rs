@@ -8,6 +8,7 @@ use tokio::sync::oneshot;
 
 use crate::backend::{Backend, Durability, JobOutcome, ReadJob, StoreStats, WriteJob};
 use crate::error::StoreError;
+use crate::read_cache::{Counting, ReadCache};
 use crate::sqlite::{SqliteBackend, SqliteOptions};
 use crate::txn::{ReadTxn, Txn};
 
@@ -15,6 +16,7 @@ use crate::txn::{ReadTxn, Txn};
 #[derive(Clone)]
 pub struct Store {
     backend: Arc<dyn Backend>,
+    cache: Arc<ReadCache>,
 }
 
 impl std::fmt::Debug for Store {
@@ -34,7 +36,10 @@ impl AsRef<Store> for Store {
 impl Store {
     /// Wraps any backend.
     pub fn from_backend(backend: Arc<dyn Backend>) -> Store {
-        Store { backend }
+        Store {
+            backend,
+            cache: Arc::new(ReadCache::default()),
+        }
     }
 
     /// Opens (creating if needed) the embedded SQLite store at `path`. Fails with
@@ -127,6 +132,41 @@ impl Store {
                 StoreError::Closed
             })),
         }
+    }
+
+    /// `read`, remembered: while no write has committed since, another call with the same
+    /// `cache_key` gets the same result without reading (see `read_cache`). Only for reads
+    /// whose result depends on nothing but the records they read (no clock, no caller): the
+    /// caller names the inputs in `cache_key` and checks time and permissions on the result.
+    /// Errors are not remembered. Backends that others may write to (`data_generation` is
+    /// `None`) always read.
+    pub async fn read_cached<T, E, F>(&self, cache_key: &str, mut f: F) -> Result<Arc<T>, E>
+    where
+        F: FnMut(&mut dyn ReadTxn) -> Result<T, E> + Send + 'static,
+        T: Send + Sync + 'static,
+        E: From<StoreError> + Send + 'static,
+    {
+        let Some(generation) = self.backend.data_generation() else {
+            return self.read_blocking(f).map(Arc::new);
+        };
+        if let Some(hit) = self.cache.get::<T>(cache_key, generation) {
+            return Ok(hit);
+        }
+        let mut bytes = 0;
+        let value = Arc::new(self.read_blocking(|txn| {
+            let mut counting = Counting {
+                inner: txn,
+                bytes: 0,
+            };
+            let result = f(&mut counting);
+            bytes = counting.bytes;
+            result
+        })?);
+        if let Some(current) = self.backend.data_generation() {
+            self.cache
+                .insert(cache_key, generation, current, value.clone(), bytes);
+        }
+        Ok(value)
     }
 
     /// `read` on the calling thread.

@@ -229,7 +229,7 @@ pub async fn list_aliases(ctx: Arc<Ctx>, input: Value) -> Result<Value, AwsError
                 &[],
                 &BTreeMap::new(),
             )?;
-            Some(l.key.key_id)
+            Some(l.key.key_id.clone())
         }
         None => {
             authorize_account(&ctx, "ListAliases", &Conditions::for_account(&ctx))?;

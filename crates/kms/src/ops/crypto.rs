@@ -168,7 +168,7 @@ pub async fn load_for_decrypt(
     key_id: Option<&str>,
     algorithm: EncryptionAlgorithm,
     ciphertext: &[u8],
-) -> Result<Loaded, AwsError> {
+) -> Result<Arc<Loaded>, AwsError> {
     match key_id {
         Some(k) => {
             let l = load(ctx, k, Aliases::Accepted).await?;

@@ -300,7 +300,7 @@ pub async fn load_for_management(
     ctx: &Ctx,
     key_id: &str,
     operation: &str,
-) -> Result<Loaded, AwsError> {
+) -> Result<Arc<Loaded>, AwsError> {
     let l = load(ctx, key_id, Aliases::Refused).await?;
     authorize_key(
         ctx,

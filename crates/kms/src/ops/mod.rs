@@ -9,6 +9,7 @@ pub mod policies;
 pub mod rotation;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use rampart_aws_types::AwsError;
 use rampart_services::Ctx;
@@ -34,7 +35,7 @@ pub struct Loaded {
 
 /// Resolves `given` and reads the key and its grants. An `alias/aws/<service>` of the caller's
 /// account that does not exist yet is created on first use, as AWS does.
-pub async fn load(ctx: &Ctx, given: &str, aliases: Aliases) -> Result<Loaded, AwsError> {
+pub async fn load(ctx: &Ctx, given: &str, aliases: Aliases) -> Result<Arc<Loaded>, AwsError> {
     let key_ref = resolve::parse(given, ctx.account(), ctx.region(), aliases)?;
     match &key_ref {
         KeyRef::Key {
@@ -71,9 +72,24 @@ pub async fn load(ctx: &Ctx, given: &str, aliases: Aliases) -> Result<Loaded, Aw
     }
 }
 
-async fn read(ctx: &Ctx, key_ref: KeyRef) -> Result<Loaded, AwsError> {
+/// The key and its grants as stored: a pure function of the store's records, so the store may
+/// serve it from memory until the next commit (every request still checks state and
+/// authorization on it).
+async fn read(ctx: &Ctx, key_ref: KeyRef) -> Result<Arc<Loaded>, AwsError> {
+    let cache_key = match &key_ref {
+        KeyRef::Key {
+            account,
+            region,
+            key_id,
+        } => format!("kms:key:{account}:{region}:{key_id}"),
+        KeyRef::Alias {
+            account,
+            region,
+            name,
+        } => format!("kms:alias:{account}:{region}:{name}"),
+    };
     ctx.store()
-        .read(move |tx| {
+        .read_cached(&cache_key, move |tx| {
             let (key, version) = resolve::load(tx, &key_ref)?;
             let request_alias = match &key_ref {
                 KeyRef::Alias { name, .. } => Some(name.clone()),

@@ -98,13 +98,18 @@ pub async fn read_secret_value(
         extra.push(("secretsmanager:VersionStage".to_string(), s.to_string()));
     }
     // The secret and the version it selects are read in one snapshot (one store read instead
-    // of two on the hottest path); nothing read is used before the decision.
+    // of two on the hottest path); nothing read is used before the decision. The read is a pure
+    // function of the records, so the store may serve it from memory until its next commit.
     let reference = record::parse_secret_id(secret_id, ctx.account(), ctx.region());
     let r = reference.clone();
+    let cache_key = format!(
+        "secretsmanager:{:?}",
+        (ctx.account(), ctx.region(), secret_id, version_id, stage)
+    );
     let (want_id, want_stage) = (version_id.map(str::to_string), stage.map(str::to_string));
-    let (secret, prefetched) = ctx
+    let read = ctx
         .store()
-        .read(move |tx| {
+        .read_cached(&cache_key, move |tx| {
             let secret = record::find(tx, &r)?;
             let mut value: Option<(String, Option<(ValueRecord, u64)>)> = None;
             if let Some((rec, _)) = &secret {
@@ -117,17 +122,23 @@ pub async fn read_secret_value(
             Ok::<_, AwsError>((secret, value))
         })
         .await?;
-    let found = Found { reference, secret };
+    let (secret, prefetched) = &*read;
+    let found = Found {
+        reference,
+        secret: secret.clone(),
+    };
     let (rec, _) = authorize_found(ctx, "secretsmanager:GetSecretValue", found, &extra)?;
     ctx.record_resource(&rec.arn, "AWS::SecretsManager::Secret");
     refuse_deleted(&rec)?;
     let vid = select_version(&rec, version_id, stage)?;
+    let fetched;
     let stored = match prefetched {
-        Some((prefetched_vid, stored)) if prefetched_vid == vid => stored,
+        Some((prefetched_vid, stored)) if *prefetched_vid == vid => stored,
         _ => {
             let (account, region) = record::account_region(&rec.arn);
             let k = value_key(account, region, &rec.name, &vid);
-            ctx.store().read(move |tx| records::get(tx, &k)).await?
+            fetched = ctx.store().read(move |tx| records::get(tx, &k)).await?;
+            &fetched
         }
     };
     let Some((stored, _)) = stored else {
@@ -141,8 +152,8 @@ pub async fn read_secret_value(
         name: rec.name.clone(),
         stages: meta.map(|m| m.stages.clone()).unwrap_or_default(),
         created: meta.map(|m| m.created).unwrap_or(rec.created),
-        version_id: vid,
         binary: stored.binary,
+        version_id: vid,
         value,
     })
 }

@@ -43,18 +43,18 @@ pub async fn get_parameter(ctx: Arc<Ctx>, input: Value) -> Result<Value, AwsErro
         return Ok(json!({ "Parameter": p }));
     }
     let (name, selector, selector_text) = names::split_selector(&given);
-    let found = load(&ctx, &name).await?;
+    let found = load_shared(&ctx, &name).await?;
     authorize_param(
         &ctx,
         "ssm:GetParameter",
         &name,
-        found.as_ref().map(|(p, _)| p),
+        found.as_ref().as_ref().map(|(p, _)| p),
         &[],
     )?;
-    let Some((p, _)) = found else {
+    let Some((p, _)) = found.as_ref() else {
         return Err(error::not_found(&name));
     };
-    let Some(v) = select(&ctx, &p, &selector).await? else {
+    let Some(v) = select(&ctx, p, &selector).await? else {
         let what = selector_text.unwrap_or_default();
         return Err(error::version_not_found(
             &name,
@@ -62,7 +62,7 @@ pub async fn get_parameter(ctx: Arc<Ctx>, input: Value) -> Result<Value, AwsErro
         ));
     };
     ctx.record_resource(&p.arn, "AWS::SSM::Parameter");
-    let out = parameter_json(&ctx, &p, &v, with_decryption, selector_text.as_deref()).await?;
+    let out = parameter_json(&ctx, p, &v, with_decryption, selector_text.as_deref()).await?;
     Ok(json!({ "Parameter": out }))
 }
 

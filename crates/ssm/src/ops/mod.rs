@@ -51,6 +51,18 @@ pub async fn load(ctx: &Ctx, name: &str) -> Result<Option<(Param, u64)>, AwsErro
     ctx.store().read(move |tx| records::get(tx, &key)).await
 }
 
+/// `load` for the read path: the store may serve it from memory until its next commit (the
+/// result is a pure function of the record; callers authorize and check it every time).
+pub async fn load_shared(
+    ctx: &Ctx,
+    name: &str,
+) -> Result<std::sync::Arc<Option<(Param, u64)>>, AwsError> {
+    let key = record::param_key(ctx.account(), ctx.region(), name);
+    ctx.store()
+        .read_cached(&format!("ssm:{key}"), move |tx| records::get(tx, &key))
+        .await
+}
+
 pub fn tag_conditions(p: Option<&Param>) -> Vec<(String, String)> {
     p.map(|p| {
         p.tags

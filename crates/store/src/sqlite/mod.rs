@@ -203,6 +203,11 @@ impl Backend for SqliteBackend {
     fn stats(&self) -> StoreStats {
         self.counters.snapshot()
     }
+
+    fn data_generation(&self) -> Option<u64> {
+        // This process's writer thread is the file's only writer (the lock file sees to it).
+        Some(self.counters.generation())
+    }
 }
 
 impl Drop for SqliteBackend {

@@ -27,11 +27,18 @@ pub(super) struct Counters {
     write_jobs: AtomicU64,
     commits: AtomicU64,
     pending: AtomicU64,
+    /// Moves on every COMMIT (tried, before anyone is answered): what `Store::read_cached`
+    /// checks its entries against.
+    generation: AtomicU64,
 }
 
 impl Counters {
     pub(super) fn submitted(&self) {
         self.pending.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(super) fn generation(&self) -> u64 {
+        self.generation.load(Ordering::SeqCst)
     }
 
     pub(super) fn snapshot(&self) -> StoreStats {
@@ -227,7 +234,12 @@ fn commit_batch(conn: &Connection, batch: &mut VecDeque<Box<dyn WriteJob>>, coun
                 }
                 continue;
             }
-            None => exec(conn, "COMMIT"),
+            None => {
+                let committed = exec(conn, "COMMIT");
+                // Readers may see the new data from here on; cached reads must not serve the old.
+                counters.generation.fetch_add(1, Ordering::SeqCst);
+                committed
+            }
         };
         match &committed {
             Ok(()) => {

@@ -9,4 +9,5 @@
 
 mod conformance_sqlite;
 mod crash;
+mod read_cache;
 mod sqlite;
