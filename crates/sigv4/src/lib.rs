@@ -41,7 +41,8 @@ pub use encoding::{canonical_uri, normalize_path};
 pub use error::{Protocol, SigError};
 pub use request::{PayloadHash, Request, hex_sha256};
 pub use sign::{
-    SignableRequest, SigningParams, presign, presign_with_key, sign_headers, sign_headers_with_key,
+    SignableRequest, SigningParams, body_sha256, presign, presign_with_key, sign_headers,
+    sign_headers_with_body_sha256, sign_headers_with_key,
 };
 pub use signing_key::SigningKey;
 pub use verify::{MAX_SKEW, candidates, check_clock, verify};

@@ -7,7 +7,7 @@ use crate::amz_date::{format_amz_date, format_scope_date};
 use crate::auth::{ALGORITHM, Credential, Mode, ParsedAuth};
 use crate::canonical::{CanonicalOptions, canonical_request, string_to_sign};
 use crate::encoding::{parse_query, uri_encode_str};
-use crate::request::{PayloadHash, Request, hex_sha256};
+use crate::request::{PayloadHash, Request};
 use crate::signing_key::SigningKey;
 
 /// Headers a signer leaves unsigned because proxies and clients rewrite them (botocore's list).
@@ -69,8 +69,26 @@ pub fn sign_headers_with_key(
     params: &SigningParams<'_>,
     content_sha256_header: bool,
 ) -> Vec<(String, String)> {
+    sign_headers_with_body_sha256(req, key, params, content_sha256_header, body_sha256(req.body))
+}
+
+/// The SHA-256 of a body, as [`sign_headers_with_body_sha256`] takes it.
+pub fn body_sha256(body: &[u8]) -> [u8; 32] {
+    let mut digest = [0u8; 32];
+    digest.copy_from_slice(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, body).as_ref());
+    digest
+}
+
+/// As [`sign_headers_with_key`], with the body's SHA-256 computed once by the caller (a client
+/// that sends the same body many times; the signature is the same as if it hashed each time).
+pub fn sign_headers_with_body_sha256(
+    req: &SignableRequest<'_>,
+    key: &SigningKey,
+    params: &SigningParams<'_>,
+    content_sha256_header: bool,
+    body_sha256: [u8; 32],
+) -> Vec<(String, String)> {
     let amz_date = format_amz_date(params.now);
-    let body_hash = hex_sha256(req.body);
     let mut added: Vec<(String, String)> = vec![("x-amz-date".to_owned(), amz_date)];
     if let Some(token) = params.session_token {
         added.push(("x-amz-security-token".to_owned(), token.to_owned()));
@@ -80,7 +98,7 @@ pub fn sign_headers_with_key(
         .iter()
         .any(|(n, _)| n.eq_ignore_ascii_case("x-amz-content-sha256"));
     if content_sha256_header && !has_content_sha {
-        added.push(("x-amz-content-sha256".to_owned(), body_hash));
+        added.push(("x-amz-content-sha256".to_owned(), hex::encode(body_sha256)));
     }
 
     let mut all: Vec<(&str, &[u8])> = req
@@ -97,7 +115,7 @@ pub fn sign_headers_with_key(
         path: req.path,
         query: req.query,
         headers: &all,
-        payload: PayloadHash::Body(req.body),
+        payload: PayloadHash::Sha256(body_sha256),
     };
     // A caller-supplied `x-amz-content-sha256` (e.g. UNSIGNED-PAYLOAD) is what gets signed.
     let declared_payload_hash = received

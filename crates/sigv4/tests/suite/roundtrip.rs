@@ -423,3 +423,50 @@ fn header_wins_over_query_parameters() {
     );
     assert_eq!(signed.check("iam", now()).unwrap().mode, Mode::Header);
 }
+
+#[test]
+fn a_body_hashed_once_signs_exactly_as_hashing_each_time() {
+    let body = br#"{"KeyId":"alias/app","Plaintext":"aGVsbG8="}"#;
+    let headers: [(&str, &[u8]); 3] = [
+        ("host", b"kms.us-east-1.amazonaws.com"),
+        ("content-type", b"application/x-amz-json-1.1"),
+        ("x-amz-target", b"TrentService.Encrypt"),
+    ];
+    let signable = SignableRequest {
+        method: "POST",
+        path: "/",
+        query: "",
+        headers: &headers,
+        body,
+    };
+    let p = params("kms", None);
+    let key = SigningKey::derive(SECRET, "20260102", p.region, "kms");
+    for with_header in [false, true] {
+        let each_time = rampart_sigv4::sign_headers_with_key(&signable, &key, &p, with_header);
+        let once = rampart_sigv4::sign_headers_with_body_sha256(
+            &signable,
+            &key,
+            &p,
+            with_header,
+            rampart_sigv4::body_sha256(body),
+        );
+        assert_eq!(each_time, once);
+        assert_eq!(each_time, sign_headers(&signable, SECRET, &p, with_header));
+    }
+    // A wrong digest gives a signature the server (which hashes the body itself) refuses.
+    let wrong = rampart_sigv4::sign_headers_with_body_sha256(&signable, &key, &p, false, [0; 32]);
+    let mut all: Vec<(&str, &[u8])> = headers.to_vec();
+    all.extend(wrong.iter().map(|(n, v)| (n.as_str(), v.as_bytes())));
+    let req = Request {
+        method: "POST",
+        path: "/",
+        query: "",
+        headers: &all,
+        payload: PayloadHash::Body(body),
+    };
+    let auth = parse(&req).unwrap();
+    assert_eq!(
+        verify(&req, &auth, &key, now()).unwrap_err(),
+        SigError::SignatureDoesNotMatch
+    );
+}
