@@ -5,6 +5,7 @@
 # benchmarking aid). Runs each mode ROUNDS times, alternating, and prints requests/s per mode.
 #
 #   crates/cloudtrail/bench/audit_cost.sh [RAMPART_BIN] [LOADGEN_BIN]
+#   (environment: ROUNDS, DURATION, CONNECTIONS, PORT, MODES="off best-effort fail-closed")
 set -euo pipefail
 BIN=${1:-$HOME/.cache/rampart-target/release/rampart}
 LOADGEN=${2:-$HOME/.cache/rampart-target/release/rampart-loadgen}
@@ -47,5 +48,5 @@ PY
 }
 
 for round in $(seq "$ROUNDS"); do
-  for mode in off best-effort fail-closed; do run_mode "$mode"; done
+  for mode in ${MODES:-off best-effort fail-closed}; do run_mode "$mode"; done
 done

@@ -297,7 +297,8 @@ impl RequestContext {
             resource: resource.into(),
             resource_parts: ArnParts::split(resource),
             resource_account: None,
-            keys: Vec::new(),
+            // Room for the usual keys (principal, time, source, the operation's own): no regrowth.
+            keys: Vec::with_capacity(24),
             principal,
         };
         ctx.add_principal_keys();

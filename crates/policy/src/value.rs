@@ -154,12 +154,35 @@ pub(crate) fn format_epoch(secs: i64) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = if m <= 2 { y + 1 } else { y };
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-        rem / 3600,
-        (rem % 3600) / 60,
-        rem % 60
-    )
+    if !(0..=9999).contains(&y) {
+        return format!(
+            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+            rem / 3600,
+            (rem % 3600) / 60,
+            rem % 60
+        );
+    }
+    // Every authorization formats the request time (aws:CurrentTime): digits by hand, without
+    // the formatting machinery.
+    fn push2(out: &mut String, v: i64) {
+        out.push(char::from(b'0' + (v / 10 % 10) as u8));
+        out.push(char::from(b'0' + (v % 10) as u8));
+    }
+    let mut out = String::with_capacity(20);
+    push2(&mut out, y / 100);
+    push2(&mut out, y % 100);
+    out.push('-');
+    push2(&mut out, m);
+    out.push('-');
+    push2(&mut out, d);
+    out.push('T');
+    push2(&mut out, rem / 3600);
+    out.push(':');
+    push2(&mut out, (rem % 3600) / 60);
+    out.push(':');
+    push2(&mut out, rem % 60);
+    out.push('Z');
+    out
 }
 
 /// A CIDR block from an `IpAddress`/`NotIpAddress` value; a bare address is a /32 or /128.
@@ -254,6 +277,10 @@ mod tests {
         assert_eq!(parse_date("2020-13-01"), None);
         assert_eq!(parse_date("yesterday"), None);
         assert_eq!(format_epoch(1_582_977_600), "2020-02-29T12:00:00Z");
+        assert_eq!(format_epoch(0), "1970-01-01T00:00:00Z");
+        assert_eq!(format_epoch(253_402_300_799), "9999-12-31T23:59:59Z");
+        assert_eq!(format_epoch(-62_135_596_800), "0001-01-01T00:00:00Z");
+        assert_eq!(format_epoch(1_795_999_999), "2026-11-30T00:53:19Z");
     }
 
     #[test]

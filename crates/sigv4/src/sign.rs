@@ -69,7 +69,13 @@ pub fn sign_headers_with_key(
     params: &SigningParams<'_>,
     content_sha256_header: bool,
 ) -> Vec<(String, String)> {
-    sign_headers_with_body_sha256(req, key, params, content_sha256_header, body_sha256(req.body))
+    sign_headers_with_body_sha256(
+        req,
+        key,
+        params,
+        content_sha256_header,
+        body_sha256(req.body),
+    )
 }
 
 /// The SHA-256 of a body, as [`sign_headers_with_body_sha256`] takes it.

@@ -308,7 +308,7 @@ fn write_value(
                     out.push(b',');
                 }
                 first = false;
-                write_scalar(&Value::String(m.wire_name().to_owned()), out);
+                write_str(m.wire_name(), out);
                 out.push(b':');
                 write_value(svc, m.shape, v, m.timestamp_format, out, depth + 1);
             }
@@ -330,7 +330,7 @@ fn write_value(
                 if i > 0 {
                     out.push(b',');
                 }
-                write_scalar(&Value::String(k.clone()), out);
+                write_str(k, out);
                 out.push(b':');
                 write_value(svc, map.value, v, None, out, depth + 1);
             }
@@ -352,8 +352,81 @@ fn write_value(
 }
 
 fn write_scalar(value: &Value, out: &mut Vec<u8>) {
+    if let Value::String(text) = value {
+        return write_str(text, out);
+    }
     // Writing into a Vec cannot fail.
     if serde_json::to_writer(&mut *out, value).is_err() {
         out.extend_from_slice(b"null");
+    }
+}
+
+/// A JSON string. Most strings (names, ids, ARNs, base64 blobs of kilobytes) need no escaping:
+/// those are copied whole after a check the compiler vectorizes, instead of serde_json's
+/// byte-by-byte escape loop (which showed up at ~3% of a KMS Encrypt).
+fn write_str(text: &str, out: &mut Vec<u8>) {
+    if needs_no_escape(text.as_bytes()) {
+        out.reserve(text.len() + 2);
+        out.push(b'"');
+        out.extend_from_slice(text.as_bytes());
+        out.push(b'"');
+    } else if serde_json::to_writer(&mut *out, text).is_err() {
+        out.extend_from_slice(b"null");
+    }
+}
+
+/// Whether no byte is one JSON requires escaped (controls, `"` and `\`); other bytes, UTF-8
+/// included, are written as they are — serde_json's rule.
+fn needs_no_escape(bytes: &[u8]) -> bool {
+    let plain = |b: u8| b >= 0x20 && b != b'"' && b != b'\\';
+    let mut chunks = bytes.chunks_exact(32);
+    for chunk in &mut chunks {
+        if !chunk.iter().fold(true, |ok, &b| ok & plain(b)) {
+            return false;
+        }
+    }
+    chunks.remainder().iter().all(|&b| plain(b))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_are_written_exactly_as_serde_json_writes_them() {
+        let long_plain = "QUJD".repeat(2000);
+        let mut long_with_quote = long_plain.clone();
+        long_with_quote.insert(4321, '"');
+        let cases = [
+            "",
+            "plain",
+            "arn:aws:kms:us-east-1:111122223333:key/1234",
+            "quote \" inside",
+            "back\\slash",
+            "tab\tnew\nline\r",
+            "\u{0}\u{1f}\u{7f}",
+            "ünïcødé ✓ 🔑",
+            "</script>",
+            long_plain.as_str(),
+            long_with_quote.as_str(),
+        ];
+        for case in cases {
+            let mut ours = Vec::new();
+            write_str(case, &mut ours);
+            assert_eq!(ours, serde_json::to_vec(case).unwrap(), "{case:?}");
+            let mut scalar = Vec::new();
+            write_scalar(&Value::String(case.to_owned()), &mut scalar);
+            assert_eq!(scalar, ours);
+        }
+        // Every byte value in every position of a chunk.
+        for b in 0u8..0x80 {
+            for at in [0, 17, 31, 32, 40] {
+                let mut text = "x".repeat(41);
+                text.replace_range(at..=at, &char::from(b).to_string());
+                let mut ours = Vec::new();
+                write_str(&text, &mut ours);
+                assert_eq!(ours, serde_json::to_vec(&text).unwrap(), "byte {b} at {at}");
+            }
+        }
     }
 }
