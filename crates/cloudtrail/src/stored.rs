@@ -6,7 +6,14 @@
 //! A head record holds the last sequence number and hash; retention moves the tail forward and
 //! records where the surviving chain starts.
 //!
+//! A chunk is stored LZ4-compressed (see [`encode_chunk`]): record lines repeat most of their
+//! text (identity, source, names), so a chunk shrinks ~5×, and the store (which writes every
+//! byte twice: its log, then the database) writes that much less. Chunks written before
+//! compression are plain lines and are read as they are.
+//!
 //! The audit journal (`crate::journal`) holds the same lines, so recovery copies them verbatim.
+use std::borrow::Cow;
+
 use aws_lc_rs::digest;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -90,22 +97,72 @@ pub fn line_seq(line: &[u8]) -> Option<u64> {
     std::str::from_utf8(rest.get(..end)?).ok()?.parse().ok()
 }
 
-/// Record lines (each ending with `\n`, in sequence order) grouped into chunk rows.
+/// Record lines (each ending with `\n`, in sequence order) grouped into chunk rows, each
+/// holding at most [`CHUNK_BYTES`] of lines (a larger line alone), compressed.
 pub fn chunk_rows(lines: &[(u64, &[u8])]) -> Vec<(String, Vec<u8>)> {
     let mut rows = Vec::new();
-    let mut chunk: Vec<u8> = Vec::new();
+    let mut chunk: Vec<u8> = Vec::with_capacity(CHUNK_BYTES);
     let mut last = 0;
     for (seq, line) in lines {
         if !chunk.is_empty() && chunk.len() + line.len() > CHUNK_BYTES {
-            rows.push((chunk_key(last), std::mem::take(&mut chunk)));
+            rows.push((chunk_key(last), encode_chunk(&chunk)));
+            chunk.clear();
         }
         chunk.extend_from_slice(line);
         last = *seq;
     }
     if !chunk.is_empty() {
-        rows.push((chunk_key(last), chunk));
+        rows.push((chunk_key(last), encode_chunk(&chunk)));
     }
     rows
+}
+
+/// Marks a compressed chunk: a chunk of plain lines starts with `{`.
+const COMPRESSED: &[u8] = b"\0lz4";
+/// Largest chunk a stored value may claim to expand to (one event alone can exceed
+/// [`CHUNK_BYTES`], never this).
+const MAX_PLAIN_CHUNK: usize = 256 << 20;
+
+/// A chunk's stored form: [`COMPRESSED`], the length of the lines (u32, little-endian), then
+/// the lines as one LZ4 block.
+pub fn encode_chunk(lines: &[u8]) -> Vec<u8> {
+    let compressed = lz4_flex::block::compress(lines);
+    let mut out = Vec::with_capacity(COMPRESSED.len() + 4 + compressed.len());
+    out.extend_from_slice(COMPRESSED);
+    out.extend_from_slice(&u32::try_from(lines.len()).unwrap_or(u32::MAX).to_le_bytes());
+    out.extend_from_slice(&compressed);
+    out
+}
+
+/// Why a stored chunk could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnreadableChunk;
+
+/// The record lines a stored chunk holds (plain chunks as they are).
+pub fn decode_chunk(stored: &[u8]) -> Result<Cow<'_, [u8]>, UnreadableChunk> {
+    let Some(rest) = stored.strip_prefix(COMPRESSED) else {
+        return Ok(Cow::Borrowed(stored));
+    };
+    let (len, block) = rest.split_first_chunk::<4>().ok_or(UnreadableChunk)?;
+    let len = u32::from_le_bytes(*len) as usize;
+    // LZ4 expands at most ~255-fold: a larger claim is damage, not a reason to allocate.
+    if len > MAX_PLAIN_CHUNK || len > block.len().saturating_mul(255).saturating_add(16) {
+        return Err(UnreadableChunk);
+    }
+    let mut lines = vec![0; len];
+    match lz4_flex::block::decompress_into(block, &mut lines) {
+        Ok(n) if n == len => Ok(Cow::Owned(lines)),
+        _ => Err(UnreadableChunk),
+    }
+}
+
+/// [`decode_chunk`] for readers that skip what they cannot read (logged: the chain check of
+/// `rampart audit export` then reports the events as missing).
+fn chunk_lines<'a>(key: &str, stored: &'a [u8]) -> Cow<'a, [u8]> {
+    decode_chunk(stored).unwrap_or_else(|UnreadableChunk| {
+        tracing::error!(chunk = %key, "unreadable audit chunk");
+        Cow::Borrowed(&[])
+    })
 }
 
 /// Chains `events` after `head` and returns their chunk rows — how tests and tools store
@@ -166,7 +223,7 @@ impl EventReader {
     ) -> Result<Option<StoredEvent>, StoreError> {
         if let Some((first, last, bytes)) = &self.chunk {
             if (*first..=*last).contains(&seq) {
-                return Ok(find_in_chunk(bytes, seq));
+                return Ok(find_in_lines(bytes, seq));
             }
         }
         let after = chunk_key(seq.saturating_sub(1));
@@ -174,18 +231,24 @@ impl EventReader {
         else {
             return Ok(None);
         };
-        let first = lines(&record.value).next().and_then(line_seq);
-        let found = find_in_chunk(&record.value, seq);
+        let bytes = chunk_lines(&key, &record.value).into_owned();
+        let first = lines(&bytes).next().and_then(line_seq);
+        let found = find_in_lines(&bytes, seq);
         if let (Some(first), Some(last)) = (first, seq_of_key(&key)) {
-            self.chunk = Some((first, last, record.value));
+            self.chunk = Some((first, last, bytes));
         }
         Ok(found)
     }
 }
 
-/// The event `seq` within one chunk's bytes.
+/// The event `seq` within one stored chunk.
 pub fn find_in_chunk(chunk: &[u8], seq: u64) -> Option<StoredEvent> {
-    lines(chunk)
+    find_in_lines(&decode_chunk(chunk).ok()?, seq)
+}
+
+/// The event `seq` within a chunk's record lines.
+fn find_in_lines(lines_bytes: &[u8], seq: u64) -> Option<StoredEvent> {
+    lines(lines_bytes)
         .find(|l| line_seq(l) == Some(seq))
         .and_then(|l| serde_json::from_slice(l).ok())
 }
@@ -200,7 +263,8 @@ pub fn scan_events(
     let after = chunk_key(after_seq);
     let mut out = Vec::new();
     for (key, record) in tx.scan(EVENTS_PREFIX, Some(&after), max_chunks)? {
-        for line in lines(&record.value) {
+        let chunk = chunk_lines(&key, &record.value);
+        for line in lines(&chunk) {
             if line_seq(line).is_some_and(|s| s > after_seq) {
                 match serde_json::from_slice::<StoredEvent>(line) {
                     Ok(e) => out.push(e),
@@ -225,7 +289,11 @@ pub fn scan_chunks(
     Ok(tx
         .scan(EVENTS_PREFIX, after_key, max_chunks)?
         .into_iter()
-        .map(|(k, r)| (k, lines(&r.value).map(<[u8]>::to_vec).collect()))
+        .map(|(k, r)| {
+            let chunk = chunk_lines(&k, &r.value);
+            let raw = lines(&chunk).map(<[u8]>::to_vec).collect();
+            (k, raw)
+        })
         .collect())
 }
 
@@ -270,6 +338,49 @@ mod tests {
     use rampart_store::{Expect, Store};
 
     #[test]
+    fn chunks_are_stored_compressed_and_plain_chunks_still_read() {
+        let mut head = Head::default();
+        let events: Vec<Value> = (0..40)
+            .map(|i| serde_json::json!({"eventName": "Decrypt", "i": i, "userAgent": "boto3/1.43"}))
+            .collect();
+        let rows = chain(&mut head, &events);
+        let (key, stored) = &rows[0];
+        assert!(stored.starts_with(COMPRESSED));
+        let plain = decode_chunk(stored).unwrap().into_owned();
+        assert!(
+            stored.len() * 2 < plain.len(),
+            "{} -> {}",
+            plain.len(),
+            stored.len()
+        );
+        assert!(plain.starts_with(b"{\"seq\":1,"));
+        // A chunk written before compression (plain lines) reads the same.
+        let (from_plain, from_stored) = (
+            find_in_chunk(&plain, 7).unwrap(),
+            find_in_chunk(stored, 7).unwrap(),
+        );
+        assert_eq!(
+            (from_plain.seq, &from_plain.hash, &from_plain.event),
+            (from_stored.seq, &from_stored.hash, &from_stored.event)
+        );
+        assert_eq!(find_in_chunk(stored, 7).unwrap().event["i"], 6);
+        assert_eq!(seq_of_key(key), Some(40));
+        // Damage is an error, never a panic or a huge allocation.
+        let mut claims_4gb = stored.clone();
+        claims_4gb.splice(4..8, u32::MAX.to_le_bytes());
+        assert_eq!(decode_chunk(&claims_4gb), Err(UnreadableChunk));
+        let cut = &stored[..stored.len() - 3];
+        assert_eq!(decode_chunk(cut), Err(UnreadableChunk));
+        assert_eq!(decode_chunk(&stored[..6]), Err(UnreadableChunk));
+        assert!(find_in_chunk(cut, 7).is_none());
+        let mut flipped = stored.clone();
+        let last = flipped.len() - 1;
+        flipped[last] ^= 0x55;
+        let read = decode_chunk(&flipped);
+        assert!(read.is_err() || read.unwrap().as_ref() != plain.as_slice());
+    }
+
+    #[test]
     fn chain_links_each_record_to_the_previous() {
         let mut head = Head::default();
         let rows = chain(
@@ -286,7 +397,8 @@ mod tests {
         let bytes = serde_json::to_vec(&a.event).unwrap();
         assert_eq!(link_hash("", &bytes), a.hash);
         assert_eq!(a.event, serde_json::json!({"a": 1}));
-        let first_line = rows[0].1.split(|b| *b == b'\n').next().unwrap();
+        let plain = decode_chunk(&rows[0].1).unwrap();
+        let first_line = plain.split(|b| *b == b'\n').next().unwrap();
         assert_eq!(event_bytes(first_line), Some(&b"{\"a\":1}"[..]));
         assert_eq!(seq_of_key(&rows[0].0), Some(2));
     }
@@ -301,7 +413,10 @@ mod tests {
             .collect();
         let rows = chain(&mut head, &events);
         assert!(rows.len() >= 6, "{} chunks", rows.len());
-        assert!(rows.iter().all(|(_, v)| v.len() <= CHUNK_BYTES));
+        assert!(
+            rows.iter()
+                .all(|(_, v)| decode_chunk(v).unwrap().len() <= CHUNK_BYTES)
+        );
         store
             .write_blocking(move |tx| {
                 for (k, v) in &rows {
