@@ -118,7 +118,7 @@ pub fn chunk_rows(lines: &[(u64, &[u8])]) -> Vec<(String, Vec<u8>)> {
 }
 
 /// Marks a compressed chunk: a chunk of plain lines starts with `{`.
-const COMPRESSED: &[u8] = b"\0lz4";
+pub const COMPRESSED: &[u8] = b"\0lz4";
 /// Largest chunk a stored value may claim to expand to (one event alone can exceed
 /// [`CHUNK_BYTES`], never this).
 const MAX_PLAIN_CHUNK: usize = 256 << 20;

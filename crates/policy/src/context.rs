@@ -3,6 +3,7 @@
 //! Building a context allocates (keys are lower-cased, the action is lower-cased, the resource
 //! ARN is split); deciding against it does not.
 
+use std::borrow::Cow;
 use std::net::IpAddr;
 
 use crate::arn::ArnParts;
@@ -306,32 +307,50 @@ impl RequestContext {
     }
 
     fn add_principal_keys(&mut self) {
-        let p = self.principal.clone();
+        // Gathered first (borrowing the principal), then inserted: no copy of the principal.
+        let p = &self.principal;
+        let mut keys: Vec<(Cow<'static, str>, ContextValue)> = Vec::with_capacity(8);
         let is_service = p.kind == PrincipalKind::Service;
-        self.set("aws:PrincipalIsAWSService", ContextValue::bool(is_service));
+        keys.push((
+            "aws:PrincipalIsAWSService".into(),
+            ContextValue::bool(is_service),
+        ));
         if is_service {
-            self.set("aws:PrincipalServiceName", ContextValue::string(&p.arn));
+            keys.push((
+                "aws:PrincipalServiceName".into(),
+                ContextValue::string(&p.arn),
+            ));
         }
-        if matches!(p.kind, PrincipalKind::Service | PrincipalKind::WebIdentity) {
-            return;
+        if !matches!(p.kind, PrincipalKind::Service | PrincipalKind::WebIdentity) {
+            keys.push((
+                "aws:PrincipalType".into(),
+                ContextValue::string(p.kind.as_principal_type()),
+            ));
+            if p.kind != PrincipalKind::Anonymous {
+                keys.push((
+                    "aws:PrincipalArn".into(),
+                    ContextValue::string(p.principal_arn()),
+                ));
+                keys.push((
+                    "aws:PrincipalAccount".into(),
+                    ContextValue::string(&p.account),
+                ));
+                if let Some(id) = &p.user_id {
+                    keys.push(("aws:userid".into(), ContextValue::string(id)));
+                }
+                if let Some(name) = &p.username {
+                    keys.push(("aws:username".into(), ContextValue::string(name)));
+                }
+                for (k, v) in &p.tags {
+                    keys.push((
+                        format!("aws:PrincipalTag/{k}").into(),
+                        ContextValue::string(v),
+                    ));
+                }
+            }
         }
-        self.set(
-            "aws:PrincipalType",
-            ContextValue::string(p.kind.as_principal_type()),
-        );
-        if p.kind == PrincipalKind::Anonymous {
-            return;
-        }
-        self.set("aws:PrincipalArn", ContextValue::string(p.principal_arn()));
-        self.set("aws:PrincipalAccount", ContextValue::string(&p.account));
-        if let Some(id) = &p.user_id {
-            self.set("aws:userid", ContextValue::string(id));
-        }
-        if let Some(name) = &p.username {
-            self.set("aws:username", ContextValue::string(name));
-        }
-        for (k, v) in &p.tags {
-            self.set(&format!("aws:PrincipalTag/{k}"), ContextValue::string(v));
+        for (key, value) in keys {
+            self.set(&key, value);
         }
     }
 

@@ -6,8 +6,14 @@ use libfuzzer_sys::fuzz_target;
 use rampart_cloudtrail::{journal, stored};
 
 fuzz_target!(|data: &[u8]| {
-    // A chunk row as the store returns it.
+    // A chunk row as the store returns it: plain, or claiming to be compressed.
     let _ = stored::find_in_chunk(data, 1);
+    let claimed = [stored::COMPRESSED, data].concat();
+    let _ = stored::decode_chunk(&claimed);
+    // Compression gives back exactly what it was given.
+    let encoded = stored::encode_chunk(data);
+    let round_trip = stored::decode_chunk(&encoded).unwrap();
+    assert_eq!(&*round_trip, data);
     let _ = stored::line_seq(data);
     let _ = stored::event_bytes(data);
     // A journal segment with these bytes, recovered from the start of the chain.
