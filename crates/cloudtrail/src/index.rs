@@ -101,7 +101,13 @@ pub fn attribute_values(event: &Value) -> Vec<(&'static str, String)> {
         event_id: text("eventID"),
         event_name: text("eventName"),
         read_only: event.get("readOnly").and_then(Value::as_bool),
-        identity: event.get("userIdentity"),
+        username: event
+            .get("userIdentity")
+            .and_then(record::identity_username),
+        access_key_id: event
+            .get("userIdentity")
+            .and_then(|u| u.get("accessKeyId"))
+            .and_then(Value::as_str),
         event_source: text("eventSource"),
         resources: event.get("resources"),
     })
@@ -112,7 +118,8 @@ struct EventFields<'a> {
     event_id: Option<&'a str>,
     event_name: Option<&'a str>,
     read_only: Option<bool>,
-    identity: Option<&'a Value>,
+    username: Option<String>,
+    access_key_id: Option<&'a str>,
     event_source: Option<&'a str>,
     resources: Option<&'a Value>,
 }
@@ -130,12 +137,9 @@ fn attributes(f: &EventFields<'_>) -> Vec<(&'static str, String)> {
     push("EventId", f.event_id.map(str::to_string));
     push("EventName", f.event_name.map(str::to_string));
     push("ReadOnly", f.read_only.map(|b| b.to_string()));
-    push("Username", f.identity.and_then(record::identity_username));
+    push("Username", f.username.clone());
     push("EventSource", f.event_source.map(str::to_string));
-    push(
-        "AccessKeyId",
-        text(f.identity.and_then(|u| u.get("accessKeyId"))),
-    );
+    push("AccessKeyId", f.access_key_id.map(str::to_string));
     for r in f
         .resources
         .and_then(Value::as_array)
@@ -180,15 +184,35 @@ pub struct BatchManifest {
 /// An event id that carries its sequence number (`xxxxxxxx-xxxx-4xxx-xxxx-<seq as 12 hex>`),
 /// so LookupEvents by EventId reads the event directly. `random` supplies the other 80 bits.
 pub fn event_id(seq: u64, random: [u8; 10]) -> String {
-    let h = hex::encode(random);
-    format!(
-        "{}-{}-4{}-{}-{:012x}",
-        h.get(0..8).unwrap_or_default(),
-        h.get(8..12).unwrap_or_default(),
-        h.get(12..15).unwrap_or_default(),
-        h.get(15..19).unwrap_or_default(),
-        seq & 0xffff_ffff_ffff
-    )
+    // `{8 hex}-{4 hex}-4{3 hex}-{4 hex}-{12 hex of seq}` from the random bytes' hex digits,
+    // written by hand: one per event, and `format!` over a hex string cost more than the rest.
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    let mut random_hex = [0u8; 19];
+    for (i, slot) in random_hex.iter_mut().enumerate() {
+        let byte = random.get(i / 2).copied().unwrap_or_default();
+        let nibble = if i % 2 == 0 { byte >> 4 } else { byte & 15 };
+        *slot = HEX.get(usize::from(nibble)).copied().unwrap_or(b'0');
+    }
+    let mut out = String::with_capacity(36);
+    let mut put = |digits: &[u8]| out.extend(digits.iter().map(|&d| char::from(d)));
+    put(random_hex.get(0..8).unwrap_or_default());
+    put(b"-");
+    put(random_hex.get(8..12).unwrap_or_default());
+    put(b"-4");
+    put(random_hex.get(12..15).unwrap_or_default());
+    put(b"-");
+    put(random_hex.get(15..19).unwrap_or_default());
+    put(b"-");
+    let tail = seq & 0xffff_ffff_ffff;
+    let mut seq_hex = [0u8; 12];
+    for (i, slot) in seq_hex.iter_mut().enumerate() {
+        *slot = HEX
+            .get(((tail >> (4 * (11 - i))) & 15) as usize)
+            .copied()
+            .unwrap_or(b'0');
+    }
+    put(&seq_hex);
+    out
 }
 
 /// The sequence number inside an event id made by [`event_id`].
@@ -227,7 +251,8 @@ impl EventMeta {
                 event_id: None,
                 event_name: Some(r.event_name),
                 read_only: Some(r.read_only),
-                identity: Some(&r.user_identity),
+                username: r.user_identity.username(),
+                access_key_id: r.user_identity.access_key_id,
                 event_source: Some(r.event_source),
                 resources: r.resources.as_ref(),
             }),
@@ -345,6 +370,18 @@ mod tests {
 
     #[test]
     fn event_ids_carry_their_sequence_number() {
+        // The same text the format! version wrote.
+        let random = [0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0x10, 0x32];
+        let h = hex::encode(random);
+        let expected = format!(
+            "{}-{}-4{}-{}-{:012x}",
+            &h[0..8],
+            &h[8..12],
+            &h[12..15],
+            &h[15..19],
+            0x1234_5678_9abc_u64
+        );
+        assert_eq!(event_id(0xffff_1234_5678_9abc, random), expected);
         let id = event_id(123_456, [0xab; 10]);
         assert_eq!(id.len(), 36);
         assert_eq!(

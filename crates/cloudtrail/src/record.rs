@@ -63,6 +63,29 @@ pub struct ApiCall<'a> {
 /// CloudTrail's timestamp: RFC 3339 in UTC, whole seconds (`2024-01-02T03:04:05Z`).
 pub fn format_time(t: OffsetDateTime) -> String {
     let t = t.to_offset(time::UtcOffset::UTC);
+    if (0..=9999).contains(&t.year()) {
+        // Once per event: digits by hand rather than through the formatting machinery.
+        fn two(out: &mut String, v: u32) {
+            out.push(char::from(b'0' + (v / 10 % 10) as u8));
+            out.push(char::from(b'0' + (v % 10) as u8));
+        }
+        let year = t.year().unsigned_abs();
+        let mut out = String::with_capacity(20);
+        two(&mut out, year / 100);
+        two(&mut out, year % 100);
+        out.push('-');
+        two(&mut out, u32::from(u8::from(t.month())));
+        out.push('-');
+        two(&mut out, u32::from(t.day()));
+        out.push('T');
+        two(&mut out, u32::from(t.hour()));
+        out.push(':');
+        two(&mut out, u32::from(t.minute()));
+        out.push(':');
+        two(&mut out, u32::from(t.second()));
+        out.push('Z');
+        return out;
+    }
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
         t.year(),
@@ -80,49 +103,98 @@ pub fn parse_time(s: &str) -> Option<OffsetDateTime> {
 
 /// `userIdentity` for an authenticated principal.
 pub fn user_identity(principal: &Principal, session: &SessionFacts) -> Value {
-    let mut id = Map::new();
-    id.insert("type".into(), principal.identity_type().into());
-    id.insert("principalId".into(), principal.user_id.clone().into());
-    id.insert("arn".into(), principal.arn.clone().into());
-    id.insert("accountId".into(), principal.account.clone().into());
-    id.insert("accessKeyId".into(), principal.access_key_id.clone().into());
-    match &principal.kind {
-        PrincipalKind::Root | PrincipalKind::Anonymous => {}
-        PrincipalKind::WebIdentity { provider } => {
-            id.insert("identityProvider".into(), provider.clone().into());
+    serde_json::to_value(UserIdentity::of(principal, session)).unwrap_or(Value::Null)
+}
+
+/// `userIdentity` as a typed value borrowing from the principal: the request path serializes
+/// it straight into the record (building it as a JSON map cost more than the rest of the
+/// record). Members in CloudTrail's order; at most one of the optional ones applies.
+#[derive(Debug, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UserIdentity<'a> {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub principal_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub arn: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub account_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub access_key_id: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub identity_provider: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_name: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub session_context: Option<Value>,
+}
+
+impl<'a> UserIdentity<'a> {
+    /// An authenticated principal.
+    pub fn of(principal: &'a Principal, session: &SessionFacts) -> UserIdentity<'a> {
+        let mut id = UserIdentity {
+            kind: principal.identity_type(),
+            principal_id: Some(&principal.user_id),
+            arn: Some(&principal.arn),
+            account_id: Some(&principal.account),
+            access_key_id: Some(&principal.access_key_id),
+            identity_provider: None,
+            user_name: None,
+            session_context: None,
+        };
+        match &principal.kind {
+            PrincipalKind::Root | PrincipalKind::Anonymous => {}
+            PrincipalKind::WebIdentity { provider } => id.identity_provider = Some(provider),
+            PrincipalKind::IamUser { name } => id.user_name = Some(name),
+            PrincipalKind::AssumedRole { role_name, .. } => {
+                // Without STS's facts: principalId is `AROA...:session`, the issuer is the role.
+                let role_id = principal.user_id.split(':').next().unwrap_or_default();
+                let role_arn = format!(
+                    "arn:{}:iam::{}:role/{role_name}",
+                    rampart_aws_types::PARTITION,
+                    principal.account
+                );
+                let issuer = issuer_json(principal, &role_arn, role_id);
+                id.session_context = Some(session_context(principal, session, issuer));
+            }
+            PrincipalKind::FederatedUser { .. } => {
+                // The federation token was issued to an IAM user (or root) of the account.
+                let issuer = issuer_json(principal, "", &principal.account);
+                id.session_context = Some(session_context(principal, session, issuer));
+            }
         }
-        PrincipalKind::IamUser { name } => {
-            id.insert("userName".into(), name.clone().into());
-        }
-        PrincipalKind::AssumedRole { role_name, .. } => {
-            // Without STS's facts: principalId is `AROA...:session`, the issuer is the role.
-            let role_id = principal
-                .user_id
-                .split(':')
-                .next()
-                .unwrap_or_default()
-                .to_string();
-            let role_arn = format!(
-                "arn:{}:iam::{}:role/{role_name}",
-                rampart_aws_types::PARTITION,
-                principal.account
-            );
-            let issuer = issuer_json(principal, &role_arn, &role_id);
-            id.insert(
-                "sessionContext".into(),
-                session_context(principal, session, issuer),
-            );
-        }
-        PrincipalKind::FederatedUser { .. } => {
-            // The federation token was issued to an IAM user (or root) of the account.
-            let issuer = issuer_json(principal, "", &principal.account);
-            id.insert(
-                "sessionContext".into(),
-                session_context(principal, session, issuer),
-            );
+        id
+    }
+
+    /// A caller that could not be authenticated: only the access key it claimed, if any.
+    pub fn unknown(access_key_id: Option<&'a str>) -> UserIdentity<'a> {
+        UserIdentity {
+            kind: "Unknown",
+            principal_id: None,
+            arn: None,
+            account_id: None,
+            access_key_id,
+            identity_provider: None,
+            user_name: None,
+            session_context: None,
         }
     }
-    Value::Object(id)
+
+    /// The LookupEvents `Username` (see [`identity_username`]).
+    pub fn username(&self) -> Option<String> {
+        match self.kind {
+            "Root" => Some("root".to_string()),
+            "IAMUser" => self.user_name.map(str::to_string),
+            "AssumedRole" | "FederatedUser" => self
+                .arn
+                .unwrap_or_default()
+                .rsplit('/')
+                .next()
+                .map(str::to_string),
+            _ => None,
+        }
+    }
 }
 
 /// `sessionIssuer`: from the session STS issued when the principal carries it, else from what
@@ -206,7 +278,7 @@ pub struct ApiCallRecord<'a> {
     #[serde(skip)]
     pub seconds: i64,
     pub event_version: &'static str,
-    pub user_identity: Value,
+    pub user_identity: UserIdentity<'a>,
     pub event_time: String,
     pub event_source: &'a str,
     pub event_name: &'a str,
@@ -240,15 +312,8 @@ pub struct ApiCallRecord<'a> {
 impl<'a> ApiCallRecord<'a> {
     pub fn new(call: ApiCall<'a>) -> ApiCallRecord<'a> {
         let user_identity = match call.caller {
-            Caller::Principal { principal, session } => user_identity(principal, session),
-            Caller::Unknown { access_key_id } => {
-                let mut m = Map::new();
-                m.insert("type".into(), "Unknown".into());
-                if let Some(ak) = access_key_id {
-                    m.insert("accessKeyId".into(), ak.into());
-                }
-                Value::Object(m)
-            }
+            Caller::Principal { principal, session } => UserIdentity::of(principal, session),
+            Caller::Unknown { access_key_id } => UserIdentity::unknown(access_key_id),
         };
         ApiCallRecord {
             seconds: call.time.unix_timestamp(),
@@ -349,6 +414,37 @@ pub fn identity_username(id: &Value) -> Option<String> {
 mod tests {
     use super::*;
     use time::macros::datetime;
+
+    #[test]
+    fn times_are_written_as_cloudtrail_writes_them() {
+        for t in [
+            datetime!(2026-11-29 23:59:07 UTC),
+            datetime!(1970-01-01 00:00:00 UTC),
+            datetime!(0001-02-03 04:05:06 UTC),
+            datetime!(9999-12-31 23:59:59.999 UTC),
+            datetime!(2024-02-29 12:00:00 +02:00),
+        ] {
+            let u = t.to_offset(time::UtcOffset::UTC);
+            let expected = format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+                u.year(),
+                u8::from(u.month()),
+                u.day(),
+                u.hour(),
+                u.minute(),
+                u.second()
+            );
+            assert_eq!(format_time(t), expected);
+            assert_eq!(
+                parse_time(&expected).map(|p| p.unix_timestamp()),
+                Some(u.unix_timestamp())
+            );
+        }
+        assert_eq!(
+            format_time(datetime!(2024-02-29 12:00:00 +02:00)),
+            "2024-02-29T10:00:00Z"
+        );
+    }
 
     fn principal(kind: PrincipalKind, arn: &str, user_id: &str) -> Principal {
         // Built from `root` so the test does not depend on every field of `Principal`.

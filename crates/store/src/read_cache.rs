@@ -98,15 +98,6 @@ impl ReadCache {
             entries.bytes = entries.bytes.saturating_sub(old.bytes);
         }
     }
-
-    #[cfg(test)]
-    pub(crate) fn len(&self) -> usize {
-        self.entries
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .map
-            .len()
-    }
 }
 
 /// A read transaction that counts the bytes of keys and values it hands out.

@@ -144,7 +144,7 @@ pub async fn read_secret_value(
     let Some((stored, _)) = stored else {
         return Err(error::version_not_found("VersionId", &vid));
     };
-    let value = decrypt_value(ctx, &rec.arn, &vid, &stored).await?;
+    let value = decrypt_value(ctx, &rec.arn, &vid, stored).await?;
     note_access(ctx, &rec).await;
     let meta = rec.versions.get(&vid);
     Ok(SecretValue {
