@@ -142,3 +142,21 @@ fn get_one_key(bencher: Bencher) {
         .unwrap();
     bencher.bench(|| store.read_blocking(|txn| txn.get(key)).unwrap().unwrap());
 }
+
+/// The same read through `read_cached` while nothing commits (the hit path: a hash lookup and
+/// an `Arc` clone), from 1 and 2 threads.
+#[divan::bench(threads = [1, 2])]
+fn get_one_key_cached(bencher: Bencher) {
+    let store = &STORE.1;
+    let key = "123456789012/us-east-1/secretsmanager/secret/read-me-cached";
+    store
+        .write_blocking(move |txn| txn.put(key, VALUE, Expect::Any))
+        .unwrap();
+    bencher.bench(|| {
+        store
+            .read_cached_blocking("bench:read-me", |txn| {
+                Ok::<_, StoreError>(txn.get(key)?.map(|r| r.value))
+            })
+            .unwrap()
+    });
+}

@@ -140,11 +140,21 @@ impl Store {
     /// caller names the inputs in `cache_key` and checks time and permissions on the result.
     /// Errors are not remembered. Backends that others may write to (`data_generation` is
     /// `None`) always read.
-    pub async fn read_cached<T, E, F>(&self, cache_key: &str, mut f: F) -> Result<Arc<T>, E>
+    pub async fn read_cached<T, E, F>(&self, cache_key: &str, f: F) -> Result<Arc<T>, E>
     where
         F: FnMut(&mut dyn ReadTxn) -> Result<T, E> + Send + 'static,
         T: Send + Sync + 'static,
         E: From<StoreError> + Send + 'static,
+    {
+        self.read_cached_blocking(cache_key, f)
+    }
+
+    /// `read_cached` on the calling thread.
+    pub fn read_cached_blocking<T, E, F>(&self, cache_key: &str, mut f: F) -> Result<Arc<T>, E>
+    where
+        F: FnMut(&mut dyn ReadTxn) -> Result<T, E>,
+        T: Send + Sync + 'static,
+        E: From<StoreError>,
     {
         let Some(generation) = self.backend.data_generation() else {
             return self.read_blocking(f).map(Arc::new);
