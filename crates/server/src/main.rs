@@ -48,7 +48,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run the server.
-    Serve(config::ServeArgs),
+    Serve(Box<config::ServeArgs>),
     /// Inspect the audit trail of a stopped server.
     #[command(subcommand)]
     Audit(AuditCommand),
@@ -113,7 +113,7 @@ fn main() -> ExitCode {
             }
         },
         Command::Serve(args) => {
-            let config = match config::Config::resolve(args) {
+            let config = match config::Config::resolve(*args) {
                 Ok(c) => c,
                 Err(e) => {
                     eprintln!("rampart: {e}");
