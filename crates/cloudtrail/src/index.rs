@@ -181,6 +181,21 @@ pub struct BatchManifest {
     pub keys: Vec<String>,
 }
 
+impl BatchManifest {
+    /// The stored form: JSON, LZ4-compressed like the event chunks (a manifest lists every index
+    /// key of its batch — long keys with long common prefixes — and was the largest part of a
+    /// big store: 450 MB of 2.1 GB over a million events with many distinct users and keys).
+    pub fn encode(&self) -> Vec<u8> {
+        crate::stored::encode_chunk(&serde_json::to_vec(self).unwrap_or_default())
+    }
+
+    /// Reads a stored manifest (compressed, or plain JSON as written before).
+    pub fn decode(stored: &[u8]) -> Option<BatchManifest> {
+        let json = crate::stored::decode_chunk(stored).ok()?;
+        serde_json::from_slice(&json).ok()
+    }
+}
+
 /// An event id that carries its sequence number (`xxxxxxxx-xxxx-4xxx-xxxx-<seq as 12 hex>`),
 /// so LookupEvents by EventId reads the event directly. `random` supplies the other 80 bits.
 pub fn event_id(seq: u64, random: [u8; 10]) -> String {
@@ -346,10 +361,7 @@ pub fn meta_rows(events: &[(u64, &EventMeta)]) -> Vec<(String, Vec<u8>)> {
             newest,
             keys: rows.iter().map(|(k, _)| k.clone()).collect(),
         };
-        rows.push((
-            batch_key(*first),
-            serde_json::to_vec(&manifest).unwrap_or_default(),
-        ));
+        rows.push((batch_key(*first), manifest.encode()));
     }
     rows
 }
@@ -454,8 +466,14 @@ mod tests {
         assert_eq!(newest, vec![(1_704_070_800, 3)]);
         let older: Vec<(i64, u64)> = serde_json::from_slice(&time_rows[1].1).unwrap();
         assert_eq!(older, vec![(1_704_067_260, 2), (1_704_067_200, 1)]);
-        let manifest: BatchManifest = serde_json::from_slice(&rows.last().unwrap().1).unwrap();
+        let stored = &rows.last().unwrap().1;
+        assert!(stored.starts_with(crate::stored::COMPRESSED));
+        let manifest = BatchManifest::decode(stored).unwrap();
         assert_eq!((manifest.first_seq, manifest.last_seq), (1, 3));
         assert_eq!(manifest.keys.len(), rows.len() - 1);
+        // A manifest written before compression (plain JSON) still reads.
+        let plain = serde_json::to_vec(&manifest).unwrap();
+        assert_eq!(BatchManifest::decode(&plain), Some(manifest));
+        assert_eq!(BatchManifest::decode(b"\0lz4\xff\xff\xff\xffjunk"), None);
     }
 }

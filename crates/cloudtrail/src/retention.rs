@@ -21,7 +21,7 @@ pub async fn expire(store: &Store, now: OffsetDateTime, days: i64) -> Result<u64
             let mut removed = 0u64;
             let mut tail: Option<Tail> = None;
             for (key, record) in batches {
-                let Ok(m) = serde_json::from_slice::<BatchManifest>(&record.value) else {
+                let Some(m) = BatchManifest::decode(&record.value) else {
                     break;
                 };
                 if m.newest >= cutoff {
