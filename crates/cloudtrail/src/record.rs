@@ -63,29 +63,6 @@ pub struct ApiCall<'a> {
 /// CloudTrail's timestamp: RFC 3339 in UTC, whole seconds (`2024-01-02T03:04:05Z`).
 pub fn format_time(t: OffsetDateTime) -> String {
     let t = t.to_offset(time::UtcOffset::UTC);
-    if (0..=9999).contains(&t.year()) {
-        // Once per event: digits by hand rather than through the formatting machinery.
-        fn two(out: &mut String, v: u32) {
-            out.push(char::from(b'0' + (v / 10 % 10) as u8));
-            out.push(char::from(b'0' + (v % 10) as u8));
-        }
-        let year = t.year().unsigned_abs();
-        let mut out = String::with_capacity(20);
-        two(&mut out, year / 100);
-        two(&mut out, year % 100);
-        out.push('-');
-        two(&mut out, u32::from(u8::from(t.month())));
-        out.push('-');
-        two(&mut out, u32::from(t.day()));
-        out.push('T');
-        two(&mut out, u32::from(t.hour()));
-        out.push(':');
-        two(&mut out, u32::from(t.minute()));
-        out.push(':');
-        two(&mut out, u32::from(t.second()));
-        out.push('Z');
-        return out;
-    }
     format!(
         "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
         t.year(),

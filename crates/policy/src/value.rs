@@ -154,35 +154,12 @@ pub(crate) fn format_epoch(secs: i64) -> String {
     let d = doy - (153 * mp + 2) / 5 + 1;
     let m = if mp < 10 { mp + 3 } else { mp - 9 };
     let y = if m <= 2 { y + 1 } else { y };
-    if !(0..=9999).contains(&y) {
-        return format!(
-            "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
-            rem / 3600,
-            (rem % 3600) / 60,
-            rem % 60
-        );
-    }
-    // Every authorization formats the request time (aws:CurrentTime): digits by hand, without
-    // the formatting machinery.
-    fn push2(out: &mut String, v: i64) {
-        out.push(char::from(b'0' + (v / 10 % 10) as u8));
-        out.push(char::from(b'0' + (v % 10) as u8));
-    }
-    let mut out = String::with_capacity(20);
-    push2(&mut out, y / 100);
-    push2(&mut out, y % 100);
-    out.push('-');
-    push2(&mut out, m);
-    out.push('-');
-    push2(&mut out, d);
-    out.push('T');
-    push2(&mut out, rem / 3600);
-    out.push(':');
-    push2(&mut out, (rem % 3600) / 60);
-    out.push(':');
-    push2(&mut out, rem % 60);
-    out.push('Z');
-    out
+    format!(
+        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}Z",
+        rem / 3600,
+        (rem % 3600) / 60,
+        rem % 60
+    )
 }
 
 /// A CIDR block from an `IpAddress`/`NotIpAddress` value; a bare address is a /32 or /128.
